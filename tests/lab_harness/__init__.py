@@ -1,0 +1,1 @@
+"""Lab harness for lvs.cluster: Debian guests with an IPVS kernel under qemu."""
