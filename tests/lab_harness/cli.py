@@ -22,6 +22,8 @@ def _cmd_validate(args):
 def _cmd_up(args):
     topo = topology.resolve(args.topology)
     state = vm.up(topo, release=args.release, run_id=args.run, inventory_path=args.inventory)
+    if args.molecule_config:
+        vm.write_molecule_config(state, args.molecule_config)
     print(state["run_id"])
     if not args.quiet:
         run_dir = state["dir"]
@@ -32,6 +34,8 @@ def _cmd_up(args):
 def _cmd_down(args):
     if args.all:
         runs = [r["run_id"] for r in vm.list_runs()]
+    elif args.run:
+        runs = [args.run]  # down is idempotent: a run that is gone already is fine
     else:
         try:
             runs = [vm.find_run(args.run)["run_id"]]
@@ -54,8 +58,8 @@ def _cmd_status(args):
     for run in runs:
         print("%s  topology=%s  boot=%ss  dir=%s" % (run["run_id"], run["topology"], run["boot_seconds"], run["dir"]))
         for name, host in run["hosts"].items():
-            print("  %-10s ssh 127.0.0.1:%-5d pid %-7d %s" % (name, host["ssh_port"], host["pid"],
-                                                            "running" if host["alive"] else "STOPPED"))
+            alive = "running" if host["alive"] else "STOPPED"
+            print("  %-10s ssh 127.0.0.1:%-5d pid %-7d %s" % (name, host["ssh_port"], host["pid"], alive))
 
 
 def _cmd_ssh(args):
@@ -83,6 +87,7 @@ def parser():
     s.add_argument("--release", default=image.DEFAULT_RELEASE, choices=image.RELEASES)
     s.add_argument("--run", help="run id (default: TOPOLOGY-random)")
     s.add_argument("--inventory", help="also write the inventory to this path")
+    s.add_argument("--molecule-config", help="also write molecule's instance config (YAML list) to this path")
     s.add_argument("--quiet", action="store_true")
     s.set_defaults(func=_cmd_up)
     s = sub.add_parser("down", help="stop a run's guests and remove its files")

@@ -122,7 +122,7 @@ def _qemu_argv(run_id, run_dir, img, host, host_index, run_byte, ssh_port, segme
             "-kernel", str(img.kernel), "-initrd", str(img.initrd), "-append", " ".join(append),
             "-drive", "file=%s,format=qcow2,if=virtio,cache=unsafe" % (run_dir / ("%s.qcow2" % host.name)),
             "-device", "virtio-rng-pci",
-            "-netdev", "user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:%d-:22" % ssh_port,
+            "-netdev", "user,id=mgmt,restrict=on,ipv6=off,hostfwd=tcp:127.0.0.1:%d-:22" % ssh_port,
             "-device", "virtio-net-pci,netdev=mgmt,mac=%s" % MGMT_MAC] + nic_args
 
 
@@ -210,6 +210,14 @@ def inventory(state, topology):
     all_vars = {"lab_run_id": state["run_id"], "lab_topology": topology.name}
     all_vars.update(topology.vars)
     return {"all": {"hosts": hosts, "children": groups, "vars": all_vars}}
+
+
+def write_molecule_config(state, path):
+    """Molecule's instance config: one entry per guest with its SSH details."""
+    conf = [{"instance": name, "address": "127.0.0.1", "user": "root", "port": host["ssh_port"],
+             "identity_file": state["key"], "lab_run_id": state["run_id"]}
+            for name, host in state["hosts"].items()]
+    Path(path).write_text(yaml.safe_dump(conf, sort_keys=False))
 
 
 def _ssh_config(state):

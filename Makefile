@@ -1,0 +1,106 @@
+# lvs.cluster: developer and CI entry points. Every target installs what it needs.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV      := $(CURDIR)/.venv
+PY        := $(VENV)/bin/python
+BUILD     := $(CURDIR)/.build
+COLL_LINK := $(BUILD)/collections/ansible_collections/lvs/cluster
+SANITY    := $(BUILD)/sanity/ansible_collections/lvs/cluster
+TOPOLOGY  ?= nat
+SCENARIO  ?= nat
+RELEASE   ?= bookworm
+REQUESTS  ?= 12
+APT_PKGS  := qemu-system-x86 qemu-utils mmdebstrap openssh-client e2fsprogs git
+
+export PATH := $(VENV)/bin:$(PATH)
+export PYTHONPATH := $(CURDIR)/tests
+export ANSIBLE_COLLECTIONS_PATH := $(BUILD)/collections
+export ANSIBLE_ROLES_PATH := $(CURDIR)/roles
+export ANSIBLE_PIPELINING := True
+export ANSIBLE_HOST_KEY_CHECKING := False
+export NO_COLOR := 1
+export PY_COLORS := 0
+LAB := $(PY) -m lab_harness
+
+.PHONY: help deps venv image unit sanity lint docs-lint changelog-lint gates integration scenarios \
+        test lab lab-up lab-down lab-status lab-smoke bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
+
+deps: ## Install the apt packages the lab needs (only those missing)
+	@missing=$$(for p in $(APT_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  if [ "$$(id -u)" -ne 0 ]; then echo "need root to install: $$missing" >&2; exit 1; fi; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+venv: $(VENV)/.stamp $(COLL_LINK) ## Create the venv from the pinned requirements
+
+$(VENV)/.stamp: requirements/lock.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements/lock.txt
+	touch $@
+
+$(COLL_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn $(CURDIR) $@
+
+image: deps venv ## Build (or reuse) the cached guest image
+	$(LAB) image --release $(RELEASE)
+
+unit: venv ## Unit tests (no guests)
+	$(PY) -m pytest -q tests/unit
+
+sanity: venv ## ansible-test sanity on a copy of the tree at .../ansible_collections/lvs/cluster
+	rm -rf $(SANITY) && mkdir -p $(SANITY)
+	git ls-files -co --exclude-standard -z | xargs -0 -I{} cp --parents -d {} $(SANITY)/ 2>/dev/null || true
+	pipver=$$($(PY) -c 'from ansible_test._internal.python_requirements import PIP_VERSION as v; print(v)' 2>/dev/null || echo 24.2); \
+	  cache=$$HOME/.ansible/test/cache/get_pip_$${pipver//./_}.py; mkdir -p $$(dirname $$cache); \
+	  [ -s $$cache ] || cp tests/sanity/get_pip_offline.py $$cache
+	cd $(SANITY) && git init -q && git add -A && \
+	  ansible-test sanity --venv --python 3.11 --color no --exclude tests/lab_harness/guest/
+
+lint: venv ## ansible-lint (production profile)
+	ansible-lint --offline
+
+docs-lint: venv ## antsibull-docs lint of the collection and plugin docs
+	antsibull-docs lint-collection-docs --plugin-docs $(COLL_LINK)
+
+changelog-lint: venv ## antsibull-changelog lint
+	antsibull-changelog lint
+
+gates: sanity lint docs-lint changelog-lint ## All static gates
+
+integration: deps venv image ## Module and role integration targets in a lab guest
+	$(PY) -m pytest -q tests/integration
+
+scenarios: deps venv image ## Molecule scenarios on lab guests
+	$(PY) -m pytest -q tests/scenarios
+
+test: deps venv image gates ## Everything: gates, then one pytest run of unit, integration and scenarios
+	$(PY) -m pytest tests/unit tests/integration tests/scenarios
+
+lab-smoke: deps venv image ## Boot one guest, converge and verify it with molecule
+	molecule test -s smoke
+
+lab-up: deps venv image ## Boot TOPOLOGY (smoke, nat, dr, ha or a file) and print its run id
+	$(LAB) up $(TOPOLOGY) --release $(RELEASE)
+
+lab-down: venv ## Tear down every lab of this cache
+	$(LAB) down --all
+
+lab-status: venv ## List running labs
+	$(LAB) status
+
+lab: deps venv image ## Build the image, boot the SCENARIO lab (nat or dr), converge it, show traffic via the VIP
+	$(PY) tests/lab_harness/demo.py $(SCENARIO) --requests $(REQUESTS)
+
+bench: deps venv image ## Benchmark ipvs_table against ipvsadm in a lab guest
+	$(PY) tests/bench/bench_ipvs_table.py
+
+clean: lab-down ## Remove build artefacts (keeps the image cache)
+	rm -rf $(BUILD) .pytest_cache

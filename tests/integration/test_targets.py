@@ -1,0 +1,23 @@
+"""Run every integration target (tests/integration/targets/NAME/tasks/main.yml) in a lab guest.
+
+Targets are roles in the ansible-test layout; each is applied to the smoke guest by a
+generated playbook, so a target fails this test exactly when one of its asserts fails.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from lab_harness import playbook
+
+TARGETS = sorted(p.parent.parent.name for p in
+                 (Path(__file__).parent / "targets").glob("*/tasks/main.yml"))
+
+
+@pytest.mark.lab
+@pytest.mark.parametrize("target", TARGETS)
+def test_target(target, smoke_lab, tmp_path):
+    play = tmp_path / "play.yml"
+    play.write_text("- hosts: lab_guests\n  gather_facts: false\n  roles:\n    - %s\n" % target)
+    proc = playbook.run_playbook(smoke_lab, play, stats=False)[0]
+    assert proc.returncode == 0, "target %s failed:\n%s\n%s" % (target, proc.stdout[-20000:], proc.stderr[-4000:])
