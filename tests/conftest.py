@@ -14,22 +14,36 @@ from lab_harness import playbook, topology, vm  # noqa: E402
 sys.path.insert(0, str(playbook.ensure_collection_link()))
 
 
-def _lab(topology_name, env_var):
-    """Boot a topology for the session, or reuse the run named by env_var (LVSLAB_KEEP=1 keeps it up)."""
+class Lab:
+    """A booted lab as the tests see it: its run id and inventory path."""
+
+    def __init__(self, run_id, inventory):
+        self.run_id = run_id
+        self.inventory = inventory
+
+
+def _boot(topology_name, env_var):
     run_id = os.environ.get(env_var)
     if run_id:
         state = vm.find_run(run_id)
-        yield Path(state["dir"]) / "inventory.yml"
+        yield Lab(state["run_id"], Path(state["dir"]) / "inventory.yml")
         return
     state = vm.up(topology.resolve(topology_name))
     try:
-        yield Path(state["dir"]) / "inventory.yml"
+        yield Lab(state["run_id"], Path(state["dir"]) / "inventory.yml")
     finally:
         if os.environ.get("LVSLAB_KEEP") != "1":
             vm.down(state["run_id"])
 
 
 @pytest.fixture(scope="session")
+def nat_lab():
+    """The seed's NAT topology (client, director, rs1, rs2), booted once per session."""
+    yield from _boot("nat", "LVSLAB_NAT_RUN")
+
+
+@pytest.fixture(scope="session")
 def smoke_lab():
     """Inventory path of a one-guest lab (host 'smoke', group lab_guests)."""
-    yield from _lab("smoke", "LVSLAB_SMOKE_RUN")
+    for lab in _boot("smoke", "LVSLAB_SMOKE_RUN"):
+        yield lab.inventory

@@ -1,0 +1,24 @@
+"""Every molecule scenario under extensions/molecule runs its full test sequence on lab guests."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lab_harness import playbook
+
+SCENARIOS = sorted(p.parent.name for p in (playbook.REPO / "extensions" / "molecule").glob("*/molecule.yml"))
+
+
+@pytest.mark.lab
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_molecule_scenario(scenario):
+    env = playbook.environment({"MOLECULE_RUN_SUFFIX": os.urandom(3).hex(), "NO_COLOR": "1",
+                                "PATH": "%s:%s" % (Path(sys.executable).parent, os.environ.get("PATH", ""))})
+    proc = subprocess.run([str(Path(sys.executable).parent / "molecule"), "test", "-s", scenario],
+                          cwd=playbook.REPO, env=env, capture_output=True, text=True, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-20000:]
+    assert "verify: Executed: Successful" in out
