@@ -322,12 +322,18 @@ def down(run_id):
     return len(pids)
 
 
+def status_alive(state):
+    """host -> whether its guest process is running."""
+    return {name: _pid_alive(h["pid"], state["run_id"]) for name, h in state["hosts"].items()}
+
+
 def status():
     """One dict per run: id, topology, and for each host its pid, port and liveness."""
     out = []
     for state in list_runs():
-        hosts = {name: {"ssh_port": h["ssh_port"], "pid": h["pid"],
-                        "alive": _pid_alive(h["pid"], state["run_id"])} for name, h in state["hosts"].items()}
+        alive = status_alive(state)
+        hosts = {name: {"ssh_port": h["ssh_port"], "pid": h["pid"], "alive": alive[name]}
+                 for name, h in state["hosts"].items()}
         out.append({"run_id": state["run_id"], "topology": state["topology"], "dir": state["dir"],
                     "boot_seconds": state.get("boot_seconds"), "hosts": hosts})
     return out

@@ -1,0 +1,98 @@
+"""`make lab`: boot the seed's NAT (or DR) lab, converge it with the collection, show traffic via the VIP.
+
+python tests/lab_harness/demo.py nat|dr [--requests N] [--release bookworm|trixie]
+The lab stays up at the end so it can be explored; the last lines say how to log in and tear down.
+"""
+
+import argparse
+import collections
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lab_harness import image, playbook, topology, vm  # noqa: E402
+from lab_harness.progress import Timer, say  # noqa: E402
+
+SCENARIOS = {
+    # scenario: (topology, seed inventory, playbook, VIP)
+    "nat": ("nat", "inventories/nat_lab", "playbooks/nat_lab.yml", "192.168.2.54"),
+    "dr": ("dr", "inventories/dr_lab", "playbooks/dr_lab.yml", "192.168.4.253"),
+}
+MAX_REQUESTS = 500
+
+
+def running_lab(run_id):
+    for state in vm.list_runs():
+        if state["run_id"] == run_id and all(vm.status_alive(state).values()):
+            return state
+    return None
+
+
+def converge(state, scenario):
+    topo_name, seed_inventory, play, _vip = SCENARIOS[scenario]
+    del topo_name
+    # The seed inventory brings the lab's variables; the harness inventory, read last, brings the
+    # connection details (127.0.0.1 and the forwarded SSH port) over the seed's addresses.
+    argv = [str(Path(sys.executable).parent / "ansible-playbook"),
+            "-i", str(playbook.REPO / seed_inventory), "-i", str(Path(state["dir"]) / "inventory.yml"),
+            str(playbook.REPO / play)]
+    with Timer("converging with %s" % play):
+        proc = subprocess.run(argv, env=playbook.environment(), check=False)
+    if proc.returncode != 0:
+        raise SystemExit("lab: %s failed (rc=%d)" % (play, proc.returncode))
+
+
+def traffic(state, vip, requests):
+    """Send a bounded number of requests from the client through the VIP; returns who answered each."""
+    script = ("for i in $(seq %d); do curl -s --max-time 3 http://%s/ || echo '(no answer)'; done"
+              % (requests, vip))
+    proc = subprocess.run(vm.ssh_argv(state, "client", [script]), capture_output=True, text=True,
+                          check=False, timeout=30 + 4 * requests)
+    return [line.strip() for line in proc.stdout.splitlines() if line.strip()]
+
+
+def show(answers, vip):
+    print("\nRequests from client to http://%s/ :" % vip)
+    for index, who in enumerate(answers, start=1):
+        print("  %3d  %s" % (index, who))
+    counts = collections.Counter(answers)
+    width = max(counts.values()) if counts else 1
+    print("\nAnswers per real server:")
+    for who, count in sorted(counts.items()):
+        print("  %-12s %3d  %s" % (who, count, "#" * int(round(40.0 * count / width))))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("scenario", choices=sorted(SCENARIOS))
+    parser.add_argument("--requests", type=int, default=12)
+    parser.add_argument("--release", default=image.DEFAULT_RELEASE, choices=image.RELEASES)
+    args = parser.parse_args(argv)
+    if not 1 <= args.requests <= MAX_REQUESTS:
+        parser.error("--requests must be from 1 to %d" % MAX_REQUESTS)
+    topo_name, _inv, _play, vip = SCENARIOS[args.scenario]
+    started = time.monotonic()
+    run_id = "lab-%s" % args.scenario
+    state = running_lab(run_id)
+    if state:
+        say("reusing the running lab %s" % run_id)
+    else:
+        vm.down(run_id)
+        state = vm.up(topology.resolve(topo_name), release=args.release, run_id=run_id)
+    converge(state, args.scenario)
+    answers = traffic(state, vip, args.requests)
+    show(answers, vip)
+    stats = subprocess.run(vm.ssh_argv(state, "director", ["ipvsadm -Ln --stats"]), capture_output=True,
+                           text=True, check=False, timeout=60)
+    print("\nOn the director, ipvsadm -Ln --stats:\n" + stats.stdout)
+    say("make lab (%s) finished in %.0f s" % (args.scenario, time.monotonic() - started))
+    print("Log in:    PYTHONPATH=tests .venv/bin/python -m lab_harness ssh --run %s director   (or client, rs1, rs2)" % run_id)
+    print("Tear down: make lab-down")
+    return 0 if len(set(answers) - {"(no answer)"}) >= 2 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
