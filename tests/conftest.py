@@ -36,10 +36,16 @@ def _boot(topology_name, env_var):
             vm.down(state["run_id"])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def nat_lab():
-    """The seed's NAT topology (client, director, rs1, rs2), booted once per session."""
+    """The seed's NAT topology (client, director, rs1, rs2), booted for one test module."""
     yield from _boot("nat", "LVSLAB_NAT_RUN")
+
+
+@pytest.fixture(scope="module")
+def dr_lab():
+    """The seed's DR topology (client, director, rs1, rs2), booted for one test module."""
+    yield from _boot("dr", "LVSLAB_DR_RUN")
 
 
 @pytest.fixture(scope="session")

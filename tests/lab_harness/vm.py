@@ -189,6 +189,24 @@ def _wait_for_ssh(state, name, started, results):
     results[name] = "no SSH after %d s; console: %s" % (SSH_TIMEOUT, host["console"])
 
 
+def boot_id(state, name):
+    host = state["hosts"][name]
+    argv = ["ssh"] + ssh_options(state["key"], host["ssh_port"]) + ["root@127.0.0.1", "cat /proc/sys/kernel/random/boot_id"]
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False)  # noqa: S603
+    return proc.stdout.strip() if proc.returncode == 0 else ""
+
+
+def wait_for_ssh_again(state, name, old_boot_id, timeout=SSH_TIMEOUT):
+    """After a guest reboot: wait until SSH answers from a new boot."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        current = boot_id(state, name)
+        if current and current != old_boot_id:
+            return
+        time.sleep(2)
+    raise LabError("%s did not come back within %d s" % (name, timeout))
+
+
 def inventory(state, topology):
     """An Ansible YAML inventory for the run: hosts, groups and each host's lab NICs."""
     hosts = {}

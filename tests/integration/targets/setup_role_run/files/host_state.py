@@ -1,0 +1,82 @@
+#!/usr/bin/python3
+# Copyright (c) 2026, lvs.cluster developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Print the host state the real-server role tests assert on, as one JSON document.
+
+Arguments: --unit NAME and --file PATH (repeatable). Reads only; one script instead of many
+tasks because every task costs seconds on an emulated guest.
+"""
+import argparse
+import json
+import os
+import subprocess
+
+CONF = "/proc/sys/net/ipv4/conf"
+KEYS = ("arp_ignore", "arp_announce", "rp_filter")
+
+
+def run(argv):
+    return subprocess.run(argv, capture_output=True, text=True, check=False).stdout
+
+
+def sysctls():
+    result = {}
+    for name in sorted(os.listdir(CONF)):
+        result[name] = {}
+        for key in KEYS:
+            with open(os.path.join(CONF, name, key)) as handle:
+                result[name][key] = int(handle.read())
+    return result
+
+
+def addresses():
+    result = {}
+    for link in json.loads(run(["ip", "-j", "addr", "show"]) or "[]"):
+        result[link["ifname"]] = {
+            "up": "UP" in link.get("flags", []),
+            "addrs": ["%s/%s" % (a["local"], a["prefixlen"]) for a in link.get("addr_info", [])],
+        }
+    return result
+
+
+def default_routes():
+    routes = []
+    for family in ("-4", "-6"):
+        routes += json.loads(run(["ip", "-j", family, "route", "show", "default"]) or "[]")
+    return [dict(gateway=r.get("gateway"), dev=r.get("dev")) for r in routes]
+
+
+def unit(name):
+    out = run(["systemctl", "show", "-p", "ActiveState", "-p", "UnitFileState", name])
+    props = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    return {"active": props.get("ActiveState", ""), "enabled": props.get("UnitFileState", "")}
+
+
+def content(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--unit", action="append", default=[])
+    parser.add_argument("--file", action="append", default=[])
+    args = parser.parse_args()
+    with open("/proc/modules") as handle:
+        modules = sorted(line.split()[0] for line in handle)
+    print(json.dumps({
+        "sysctl": sysctls(),
+        "links": addresses(),
+        "default_routes": default_routes(),
+        "units": dict((name, unit(name)) for name in args.unit),
+        "files": dict((path, content(path)) for path in args.file),
+        "modules": modules,
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Helpers for cluster scenarios: converge a seed lab, run commands in guests, send bounded traffic."""
+
+import subprocess
+
+import testinfra
+
+from . import playbook, vm
+
+LABS = {
+    # scenario: (seed inventory, playbook, VIP)
+    "nat": ("inventories/nat_lab", "playbooks/nat_lab.yml", "192.168.2.54"),
+    "dr": ("inventories/dr_lab", "playbooks/dr_lab.yml", "192.168.4.253"),
+}
+
+
+class Cluster:
+    """One booted seed lab: converge it, reach its guests, send traffic through its VIP."""
+
+    def __init__(self, scenario, lab):
+        self.scenario = scenario
+        self.run_id = lab.run_id
+        self.state = vm.find_run(lab.run_id)
+        self.inventory, self.playbook, self.vip = LABS[scenario]
+
+    def converge(self, extra_vars=None, check=False, limit=None, play=None):
+        """Run the lab playbook (seed inventory first, harness inventory last so its connection wins)."""
+        inventories = "%s,%s" % (playbook.REPO / self.inventory, "%s/inventory.yml" % self.state["dir"])
+        return playbook.run_playbook(inventories, playbook.REPO / (play or self.playbook), extra_vars=extra_vars,
+                                     check=check, limit=limit)
+
+    def sh(self, host, command, timeout=120):
+        """Run a shell command in a guest; returns the CompletedProcess."""
+        return subprocess.run(vm.ssh_argv(self.state, host, [command]), capture_output=True, text=True,
+                              check=False, timeout=timeout)
+
+    def out(self, host, command):
+        proc = self.sh(host, command)
+        assert proc.returncode == 0, "%s: %s failed: %s" % (host, command, proc.stderr)
+        return proc.stdout
+
+    def host(self, name):
+        """A testinfra host over the run's ssh_config."""
+        return testinfra.get_host("ssh://%s" % name, ssh_config="%s/ssh_config" % self.state["dir"])
+
+    def requests(self, count, timeout=3):
+        """Who answered each of count requests from the client to the VIP (bounded in count and time)."""
+        assert 1 <= count <= 200
+        script = "for i in $(seq %d); do curl -s --max-time %d http://%s/ || echo NONE; done" % (count, timeout, self.vip)
+        proc = self.sh("client", script, timeout=30 + count * (timeout + 1))
+        return [line.strip() for line in proc.stdout.splitlines() if line.strip()]
+
+    def reboot(self, *hosts):
+        """Reboot guests and wait until SSH answers again (qemu keeps the kernel command line)."""
+        old = {name: vm.boot_id(self.state, name) for name in hosts}
+        for name in hosts:
+            self.sh(name, "systemctl reboot", timeout=30)
+        for name in hosts:
+            vm.wait_for_ssh_again(self.state, name, old[name])

@@ -1,0 +1,74 @@
+"""The seed's LVS-DR lab on four guests: replies bypass the director, ARP for the VIP is the director's."""
+
+import json
+
+import pytest
+
+from lab_harness import playbook
+from lab_harness.cluster import Cluster
+
+pytestmark = pytest.mark.lab
+VIP = "192.168.4.253"
+
+
+@pytest.fixture(scope="module")
+def dr(dr_lab):
+    return Cluster("dr", dr_lab)
+
+
+@pytest.fixture(scope="module")
+def converged(dr):
+    proc, result = dr.converge()
+    assert proc.returncode == 0, proc.stdout[-20000:] + proc.stderr[-5000:]
+    return result
+
+
+def test_check_mode_on_fresh_hosts_predicts_changes_and_makes_none(dr):
+    proc, result = dr.converge(check=True)
+    assert proc.returncode == 0, proc.stdout[-20000:] + proc.stderr[-5000:]
+    changed = playbook.changed_counts(result)
+    assert changed["director"] > 0 and changed["rs1"] > 0
+    assert VIP not in dr.out("rs1", "ip -br addr show dev lo")
+    assert VIP not in dr.out("director", "ip -br addr show dev eth1")
+    assert dr.out("rs1", "sysctl -n net.ipv4.conf.all.arp_ignore").strip() == "0"
+
+
+def test_second_converge_changes_nothing(dr, converged):
+    assert playbook.failed_counts(converged) == {"director": 0, "rs1": 0, "rs2": 0}
+    proc, result = dr.converge()
+    assert proc.returncode == 0, proc.stdout[-20000:]
+    assert playbook.changed_counts(result) == {"director": 0, "rs1": 0, "rs2": 0}
+
+
+def test_vip_is_a_host_route_on_lo_of_each_real_server(dr, converged):
+    for rs in ("rs1", "rs2"):
+        addrs = json.loads(dr.out(rs, "ip -j addr show dev lo"))[0]["addr_info"]
+        assert {"local": VIP, "prefixlen": 32} in [{"local": a["local"], "prefixlen": a["prefixlen"]} for a in addrs]
+
+
+def test_arp_sysctls_are_effective(dr, converged):
+    for rs in ("rs1", "rs2"):
+        host = dr.host(rs)
+        assert host.sysctl("net.ipv4.conf.all.arp_ignore") == 1
+        assert host.sysctl("net.ipv4.conf.all.arp_announce") == 2
+        # max(all, eth1) is what the kernel uses on the NIC the ARP requests arrive on
+        assert max(host.sysctl("net.ipv4.conf.eth1.arp_ignore"), 1) == 1
+
+
+def test_round_robin_and_replies_bypass_the_director(dr, converged):
+    dr.out("director", "ipvsadm -Z")
+    answers = dr.requests(10)
+    assert sorted(set(answers)) == ["rs1", "rs2"], answers
+    assert all(a != b for a, b in zip(answers, answers[1:])), answers
+    stats = dr.out("director", "ipvsadm -Ln --stats --exact -t %s:80" % VIP).splitlines()
+    service = [line.split() for line in stats if line.startswith("TCP")][0]
+    conns, in_pkts, out_pkts = int(service[2]), int(service[3]), int(service[4])
+    assert conns == 10 and in_pkts > 0
+    assert out_pkts == 0
+
+
+def test_client_resolves_the_vip_to_the_directors_mac(dr, converged):
+    dr.requests(1)
+    director_mac = dr.out("director", "cat /sys/class/net/eth1/address").strip()
+    neigh = json.loads(dr.out("client", "ip -j neigh show %s" % VIP))
+    assert [n.get("lladdr") for n in neigh] == [director_mac]
