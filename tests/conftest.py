@@ -48,7 +48,7 @@ def dr_lab():
     yield from _boot("dr", "LVSLAB_DR_RUN")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def smoke_lab():
     """Inventory path of a one-guest lab (host 'smoke', group lab_guests)."""
     for lab in _boot("smoke", "LVSLAB_SMOKE_RUN"):

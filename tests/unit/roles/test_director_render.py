@@ -1,0 +1,95 @@
+"""The director role's variables and templates, rendered by Ansible itself for each OS family.
+
+No RHEL guest can be built here (the image is Debian), so the RedHat paths are checked by rendering.
+"""
+
+import json
+import sys
+
+import pytest
+import yaml
+
+from lab_harness import playbook
+
+ROLE = playbook.REPO / "roles" / "director"
+SERVICES = [
+    {"protocol": "tcp", "address": "192.0.2.10", "port": 80, "scheduler": "wrr",
+     "real_servers": [{"address": "10.0.0.11", "forwarding": "nat", "weight": 2}]},
+    {"fwmark": 7, "scheduler": "sh", "real_servers": [{"address": "10.0.0.12"}]},
+]
+
+
+def render(tmp_path, family, extra):
+    out = tmp_path / "out"
+    out.mkdir()
+    play = [{
+        "hosts": "localhost", "connection": "local", "gather_facts": False,
+        "vars_files": [str(ROLE / "defaults/main.yml"), str(ROLE / "vars/main.yml"), str(ROLE / ("vars/%s.yml" % family))],
+        "tasks": [
+            {"ansible.builtin.template": {"src": str(ROLE / "templates" / name), "dest": str(out / name), "mode": "0644"}}
+            for name in ("modules-load.conf.j2", "sysctl.conf.j2", "vip.service.j2", "ipvsadm.default.j2")
+        ] + [{"ansible.builtin.copy": {
+            "dest": str(out / "facts.json"), "mode": "0644",
+            "content": "{{ {'rules_file': __director_rules_file, 'defaults_file': __director_defaults_file,"
+                       " 'service': __director_service, 'forwarding_on': __director_forwarding_on | bool,"
+                       " 'sysctls': __director_sysctls} | to_json }}"}}],
+    }]
+    (tmp_path / "play.yml").write_text(yaml.safe_dump(play))
+    extra = dict(extra, ansible_python_interpreter=sys.executable)
+    proc = playbook.run_playbook("localhost,", tmp_path / "play.yml", extra_vars=extra, stats=False)
+    assert proc[0].returncode == 0, proc[0].stdout + proc[0].stderr
+    files = {p.name: p.read_text() for p in out.iterdir()}
+    return files, json.loads(files["facts.json"])
+
+
+@pytest.mark.parametrize("family,rules_file,defaults_file", [
+    ("Debian", "/etc/ipvsadm.rules", "/etc/default/ipvsadm"),
+    ("RedHat", "/etc/sysconfig/ipvsadm", ""),
+])
+def test_os_family_paths(tmp_path, family, rules_file, defaults_file):
+    _, facts = render(tmp_path, family, {"director_services": SERVICES})
+    assert facts["rules_file"] == rules_file
+    assert facts["defaults_file"] == defaults_file
+    assert facts["service"] == "ipvsadm"
+
+
+def test_modules_cover_ip_vs_and_each_scheduler_once(tmp_path):
+    files, _ = render(tmp_path, "Debian", {"director_services": SERVICES + SERVICES[:1],
+                                           "director_extra_modules": ["ip_vs_ftp"]})
+    lines = [l for l in files["modules-load.conf.j2"].splitlines() if l and not l.startswith("#")]
+    assert lines == ["ip_vs", "ip_vs_wrr", "ip_vs_sh", "ip_vs_ftp"]
+
+
+def test_auto_ip_forward_follows_nat_and_vs_sysctls_get_their_prefix(tmp_path):
+    files, facts = render(tmp_path, "Debian", {"director_services": SERVICES,
+                                               "director_vs_sysctls": {"conntrack": 1, "expire_nodest_conn": 1}})
+    assert facts["forwarding_on"] is True
+    lines = [l for l in files["sysctl.conf.j2"].splitlines() if l and not l.startswith("#")]
+    assert lines == ["net.ipv4.ip_forward = 1", "net.ipv4.vs.conntrack = 1", "net.ipv4.vs.expire_nodest_conn = 1"]
+
+
+def test_auto_ip_forward_leaves_dr_only_directors_alone(tmp_path):
+    _, facts = render(tmp_path, "Debian", {"director_services": SERVICES[1:]})
+    assert facts["forwarding_on"] is False
+    assert facts["sysctls"] == {}
+
+
+def test_explicit_ip_forward_false_is_written(tmp_path):
+    _, facts = render(tmp_path, "Debian", {"director_services": SERVICES[1:], "director_ip_forward": False})
+    assert facts["sysctls"] == {"net.ipv4.ip_forward": 0}
+
+
+def test_vip_unit_adds_and_removes_host_routes(tmp_path):
+    files, _ = render(tmp_path, "Debian", {"director_vips": [{"address": "192.0.2.10", "interface": "eth1"},
+                                                             {"address": "2001:db8::10", "interface": "eth1"},
+                                                             {"address": "198.51.100.7", "interface": "eth2", "prefix": 24}]})
+    unit = files["vip.service.j2"]
+    assert "ExecStart=ip addr replace 192.0.2.10/32 dev eth1" in unit
+    assert "ExecStart=ip addr replace 2001:db8::10/128 dev eth1" in unit
+    assert "ExecStart=ip addr replace 198.51.100.7/24 dev eth2" in unit
+    assert "ExecStop=-ip addr del 192.0.2.10/32 dev eth1" in unit
+
+
+def test_debian_defaults_turn_auto_load_on(tmp_path):
+    files, _ = render(tmp_path, "Debian", {})
+    assert 'AUTO="true"' in files["ipvsadm.default.j2"].splitlines()
