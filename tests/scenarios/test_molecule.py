@@ -12,10 +12,14 @@ from lab_harness import playbook
 SCENARIOS = sorted(p.parent.name for p in (playbook.REPO / "extensions" / "molecule").glob("*/molecule.yml"))
 
 
+RELEASES = ("bookworm", "trixie")  # Debian 12 and 13: the guest image is built for each
+
+
 @pytest.mark.lab
+@pytest.mark.parametrize("release", RELEASES)
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_molecule_scenario(scenario):
-    env = playbook.environment({"MOLECULE_RUN_SUFFIX": os.urandom(3).hex(), "NO_COLOR": "1",
+def test_molecule_scenario(scenario, release):
+    env = playbook.environment({"MOLECULE_RUN_SUFFIX": os.urandom(3).hex(), "NO_COLOR": "1", "LVSLAB_RELEASE": release,
                                 "PATH": "%s:%s" % (Path(sys.executable).parent, os.environ.get("PATH", ""))})
     proc = subprocess.run([str(Path(sys.executable).parent / "molecule"), "test", "-s", scenario],
                           cwd=playbook.REPO, env=env, capture_output=True, text=True, check=False)

@@ -1,5 +1,7 @@
 """The guest kernel really has IPVS: the module loads and the kernel table answers."""
 
+import os
+
 
 def test_ip_vs_module_is_loaded(host):
     assert host.run("lsmod").stdout.split().count("ip_vs") >= 1
@@ -19,3 +21,8 @@ def test_ipvsadm_talks_to_the_kernel(host):
 def test_kernel_has_schedulers(host):
     cmd = host.run("modprobe ip_vs_wrr && grep -c . /proc/net/ip_vs")
     assert cmd.rc == 0
+
+
+def test_guest_runs_the_requested_release(host):
+    wanted = os.environ.get("LVSLAB_RELEASE") or "bookworm"
+    assert host.system_info.codename == wanted
