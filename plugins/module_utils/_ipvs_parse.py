@@ -1,0 +1,226 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lvs.cluster developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# PRIVATE to the lvs.cluster collection: this is not a public API, do not import it from other collections.
+#
+# Parsers for ipvsadm output (always produced under LC_ALL=C with -n): the rule format of -S
+# (also accepted by -R), and the -L listings (--thresholds, --stats --exact, --rate --exact,
+# --timeout, --daemon). Lines are tokenised and read field by field, never matched by substring.
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import re
+
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import (
+    DEFAULT_PERSISTENCE, IpvsError, dest_key, make_dest, make_service, parse_address, service_key)
+
+_COMMANDS = {'-A': '-A', '--add-service': '-A', '-E': '-E', '--edit-service': '-E', '-D': '-D',
+             '--delete-service': '-D', '-a': '-a', '--add-server': '-a', '-e': '-e', '--edit-server': '-e',
+             '-d': '-d', '--delete-server': '-d'}
+_PROTOCOL = {'-t': 'tcp', '--tcp-service': 'tcp', '-u': 'udp', '--udp-service': 'udp', '--sctp-service': 'sctp'}
+_FORWARDING = {'-g': 'dr', '--gatewaying': 'dr', '-m': 'nat', '--masquerading': 'nat', '-i': 'tun', '--ipip': 'tun'}
+_VALUE_OPTS = {'-s': 'scheduler', '--scheduler': 'scheduler', '-M': 'persistence_netmask',
+               '--netmask': 'persistence_netmask', '--pe': 'persistence_engine', '-b': 'scheduler_flags',
+               '--sched-flags': 'scheduler_flags', '-r': 'real_server', '--real-server': 'real_server',
+               '-w': 'weight', '--weight': 'weight', '-x': 'upper_threshold', '--u-threshold': 'upper_threshold',
+               '-y': 'lower_threshold', '--l-threshold': 'lower_threshold', '--tun-type': 'tun_type',
+               '--tun-port': 'tun_port'}
+_CHECKSUM = {'--tun-nocsum': 'nocsum', '--tun-csum': 'csum', '--tun-remcsum': 'remcsum'}
+_ENDPOINT = re.compile(r'^(?:\[(?P<v6>[0-9a-fA-F:.]+)\]|(?P<v4>\d{1,3}(?:\.\d{1,3}){3}))(?::(?P<port>\d+))?$')
+_INT_FIELDS = ('weight', 'upper_threshold', 'lower_threshold', 'tun_port')
+
+
+def split_endpoint(text):
+    """'a.b.c.d:port' or '[v6]:port' (or a bare address) -> (canonical address, port or None)."""
+    m = _ENDPOINT.match(text)
+    if m:
+        address = parse_address(m.group('v6') or m.group('v4'))[0]
+        return address, (int(m.group('port')) if m.group('port') is not None else None)
+    return parse_address(text)[0], None     # an unbracketed IPv6 literal without port
+
+
+def parse_rule(line):
+    """One ipvsadm rule line (-S output / -R input) -> (command, service record, real server or None)."""
+    tokens = line.split()
+    if tokens and tokens[0] == 'ipvsadm':
+        tokens = tokens[1:]
+    cmd = None
+    svc = {}
+    opts = {}
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if tok in _COMMANDS:
+            cmd = _COMMANDS[tok]
+        elif tok in _PROTOCOL:
+            svc['protocol'] = _PROTOCOL[tok]
+            svc['address'], svc['port'] = split_endpoint(_need(nxt, tok, line))
+            i += 1
+        elif tok in ('-f', '--fwmark-service'):
+            svc['fwmark'] = int(_need(nxt, tok, line))
+            i += 1
+        elif tok in ('-6', '--ipv6'):
+            svc['family'] = 'ipv6'
+        elif tok in ('-p', '--persistent'):
+            if nxt is not None and nxt.isdigit():
+                svc['persistence_timeout'] = int(nxt)
+                i += 1
+            else:
+                svc['persistence_timeout'] = DEFAULT_PERSISTENCE
+        elif tok in ('-o', '--ops'):
+            svc['one_packet'] = True
+        elif tok in _FORWARDING:
+            opts['forwarding'] = _FORWARDING[tok]
+        elif tok in _CHECKSUM:
+            opts['tun_checksum'] = _CHECKSUM[tok]
+        elif tok in _VALUE_OPTS:
+            opts[_VALUE_OPTS[tok]] = _need(nxt, tok, line)
+            i += 1
+        else:
+            raise IpvsError('cannot parse ipvsadm rule %r: unexpected token %r' % (line, tok))
+        i += 1
+    if cmd is None:
+        raise IpvsError('cannot parse ipvsadm rule %r: no command' % line)
+    for name in ('scheduler', 'persistence_netmask', 'persistence_engine'):
+        if name in opts:
+            svc[name] = opts.pop(name)
+    if 'scheduler_flags' in opts:
+        svc['scheduler_flags'] = opts.pop('scheduler_flags').split(',')
+    service = make_service(**svc)
+    if cmd in ('-A', '-E', '-D'):
+        return cmd, service, None
+    if 'real_server' not in opts:
+        raise IpvsError('cannot parse ipvsadm rule %r: no real server' % line)
+    opts['address'], opts['port'] = split_endpoint(opts.pop('real_server'))
+    for name in _INT_FIELDS:
+        if name in opts:
+            opts[name] = int(opts[name])
+    return cmd, service, make_dest(service, **opts)
+
+
+def _need(value, option, line):
+    if value is None:
+        raise IpvsError('cannot parse ipvsadm rule %r: %s needs a value' % (line, option))
+    return value
+
+
+def parse_save(text):
+    """Output of 'ipvsadm -S -n' -> table {service key: service record with real_servers {key: dest}}."""
+    table = {}
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith('#'):
+            continue
+        cmd, svc, dest = parse_rule(line)
+        key = service_key(svc)
+        if cmd == '-A':
+            table[key] = svc
+        elif cmd == '-a':
+            if key not in table:
+                raise IpvsError('cannot parse ipvsadm rule %r: real server before its service' % line)
+            table[key]['real_servers'][dest_key(dest)] = dest
+        else:
+            raise IpvsError('cannot parse ipvsadm save line %r: unexpected command %s' % (line, cmd))
+    return table
+
+
+def parse_listing(text):
+    """Output of 'ipvsadm -L -n' with --thresholds, --stats --exact or --rate --exact.
+
+    Returns {service key: {'columns': [...], 'real_servers': {dest key: [int columns]}}}. For
+    service lines, 'columns' are the numbers after the endpoint (stats/rate), else [].
+    """
+    result = {}
+    current = None
+    for line in text.splitlines():
+        tokens = line.split()
+        if not tokens:
+            continue
+        if tokens[0] == '->':
+            if tokens[1].startswith('RemoteAddress'):
+                continue
+            if current is None:
+                raise IpvsError('cannot parse ipvsadm listing line %r: real server before service' % line)
+            result[current]['real_servers'][split_endpoint(tokens[1])] = _numbers(tokens[2:], line)
+        elif tokens[0] in ('TCP', 'UDP', 'SCTP', 'FWM'):
+            current, rest = _listing_key(tokens)
+            numbers = _numbers(rest, line) if rest and all(_is_number(t) for t in rest) else []
+            result[current] = {'columns': numbers, 'real_servers': {}}
+        elif tokens[0] in ('IP', 'Prot'):
+            continue
+        else:
+            raise IpvsError('cannot parse ipvsadm listing line %r' % line)
+    return result
+
+
+def _listing_key(tokens):
+    if tokens[0] == 'FWM':
+        if len(tokens) > 2 and tokens[2] == 'IPv6':
+            return ('fwmark', 'ipv6', int(tokens[1])), tokens[3:]
+        return ('fwmark', 'ipv4', int(tokens[1])), tokens[2:]
+    address, port = split_endpoint(tokens[1])
+    return (tokens[0].lower(), address, port), tokens[2:]
+
+
+def _is_number(token):
+    return token.isdigit()
+
+
+def _numbers(tokens, line):
+    try:
+        return [int(t) for t in tokens]
+    except ValueError:
+        raise IpvsError('cannot parse ipvsadm listing line %r: expected numbers (use --exact)' % line)
+
+
+def merge_thresholds(table, listing):
+    """Put upper/lower thresholds from 'ipvsadm -Ln --thresholds' (absent from -S) into the table."""
+    for key, svc in table.items():
+        rows = listing.get(key, {}).get('real_servers', {})
+        for dkey, dest in svc['real_servers'].items():
+            row = rows.get(dkey)
+            if row is None:
+                raise IpvsError('real server %s of %s is in -S but not in --thresholds output' % (dkey, key))
+            dest['upper_threshold'], dest['lower_threshold'] = row[0], row[1]
+    return table
+
+
+def connections(listing, key, dkey):
+    """(active, inactive) connections of one real server from a --thresholds listing, or None."""
+    row = listing.get(key, {}).get('real_servers', {}).get(dkey)
+    if row is None:
+        return None
+    return row[2], row[3]
+
+
+def parse_timeout(text):
+    """'Timeout (tcp tcpfin udp): 900 120 300' -> {'tcp': 900, 'tcpfin': 120, 'udp': 300}."""
+    for line in text.splitlines():
+        head, sep, values = line.partition(':')
+        if sep and head.strip().startswith('Timeout'):
+            names = head[head.index('(') + 1:head.index(')')].split()
+            return dict(zip(names, [int(v) for v in values.split()]))
+    raise IpvsError('cannot parse ipvsadm --timeout output %r' % text)
+
+
+_DAEMON = re.compile(r'^(?P<state>master|backup) sync daemon \((?P<opts>[^)]*)\)\s*$')
+
+
+def parse_daemon(text):
+    """'master sync daemon (mcast=eth1, syncid=10, ...)' lines -> list of dicts."""
+    daemons = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        m = _DAEMON.match(line.strip())
+        if not m:
+            raise IpvsError('cannot parse ipvsadm --daemon line %r' % line)
+        entry = {'state': m.group('state')}
+        for item in m.group('opts').split(','):
+            name, _sep, value = item.strip().partition('=')
+            entry[name] = int(value) if value.isdigit() else value
+        daemons.append(entry)
+    return daemons

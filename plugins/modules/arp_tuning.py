@@ -1,0 +1,427 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, lvs.cluster developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: arp_tuning
+short_description: Set the ARP and reverse-path sysctls LVS real servers need
+version_added: 0.1.0
+description:
+  - Sets C(net.ipv4.conf.<interface>.arp_ignore), C(arp_announce) and optionally C(rp_filter) on
+    C(all) and on the named interfaces, live (in C(/proc/sys)) and persistently in one drop-in file
+    under C(/etc/sysctl.d) that this module owns.
+  - "What it adds over M(ansible.posix.sysctl):"
+  - B(The max rule.) For these three keys the kernel uses the larger of C(conf/all/<key>) and
+    C(conf/<interface>/<key>), so setting only C(lo) (the classic LVS-DR mistake) changes nothing.
+    The module always sets C(all) as well as every interface in O(interfaces), and reports the
+    resulting RV(effective) value of each interface.
+  - B(One owned drop-in.) All values go to a single file, O(path), written atomically with
+    deterministic content. The file is replaced as a whole, so values no longer requested disappear
+    from it.
+  - B(Validation before any change.) Values outside the ranges the kernel documents and interfaces
+    that do not exist fail the task before anything is written.
+  - B(Before, after and effective values) of every managed key are returned, also in check mode.
+  - Interfaces whose name contains a dot (VLANs such as C(eth0.100)) are written to the drop-in in the
+    slash-separated form C(net/ipv4/conf/eth0.100/arp_ignore) that C(systemd-sysctl) and C(sysctl)
+    both understand.
+author:
+  - lvs.cluster developers (@lvs-cluster)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details:
+      - Shows the live values and the drop-in file before and after.
+  platform:
+    platforms: linux
+options:
+  interfaces:
+    description:
+      - Interfaces to set in addition to C(all), which is always set.
+      - C(lo), C(all) and C(default) are always accepted. Any other interface must exist (have a
+        directory under C(/proc/sys/net/ipv4/conf)) unless O(allow_missing=true).
+      - Setting C(default) makes interfaces created later start with the value.
+    type: list
+    elements: str
+    default: []
+  arp_ignore:
+    description:
+      - Reply policy for ARP requests. V(1) (reply only for addresses configured on the incoming
+        interface) is what LVS-DR and LVS-TUN real servers need.
+      - V(0) reply for any local address, V(2) like V(1) and the sender must be in the same subnet,
+        V(3) do not reply for scope host addresses, V(8) do not reply at all.
+      - Not managed when omitted.
+    type: int
+    choices: [0, 1, 2, 3, 8]
+  arp_announce:
+    description:
+      - Source address restriction for ARP requests the host sends. V(2) (always use the best local
+        address for the target) keeps a VIP on C(lo) out of ARP requests.
+      - Not managed when omitted.
+    type: int
+    choices: [0, 1, 2]
+  rp_filter:
+    description:
+      - Reverse path filtering. V(0) off, V(1) strict, V(2) loose.
+      - LVS-TUN real servers need V(0) or V(2) on C(all) and C(tunl0), because decapsulated packets
+        arrive on C(tunl0) while the route back to the client leaves through another interface.
+      - Not managed when omitted.
+    type: int
+    choices: [0, 1, 2]
+  persist:
+    description:
+      - Write the values to O(path) so that C(systemd-sysctl) applies them at boot and when an
+        interface appears.
+      - With V(false) only the live values are set and O(path) is left as it is.
+    type: bool
+    default: true
+  path:
+    description:
+      - The drop-in file this module owns. Its whole content is replaced.
+      - The directory must exist.
+    type: path
+    default: /etc/sysctl.d/90-lvs-cluster-arp.conf
+  allow_missing:
+    description:
+      - Accept interfaces that do not exist yet (for example C(tunl0) before the C(ipip) module is
+        loaded). Their values are only written to O(path); C(systemd-sysctl) applies them when the
+        interface appears. They are listed in RV(missing).
+      - With V(false) a missing interface fails the task before anything changes.
+    type: bool
+    default: false
+notes:
+  - C(arp_ignore=1) is host-wide in effect, because C(all) is set. On a multi-homed host, addresses of
+    one interface are then no longer answered for on another.
+  - Interface values higher than the requested value stay effective on interfaces that are not named,
+    because C(all) can only raise the effective value. Name an interface to set it exactly.
+  - At least one of O(arp_ignore), O(arp_announce) and O(rp_filter) is required.
+seealso:
+  - module: ansible.posix.sysctl
+  - name: ip-sysctl (arp_ignore, arp_announce, rp_filter)
+    description: The kernel documentation of the three keys and the max rule.
+    link: https://docs.kernel.org/networking/ip-sysctl.html
+"""
+
+EXAMPLES = r"""
+- name: Stop a DR real server from answering ARP for its VIPs on lo
+  lvs.cluster.arp_tuning:
+    interfaces:
+      - lo
+    arp_ignore: 1
+    arp_announce: 2
+
+- name: Prepare a TUN real server (tunl0 may not exist yet in check mode)
+  lvs.cluster.arp_tuning:
+    interfaces:
+      - lo
+      - tunl0
+    arp_ignore: 1
+    arp_announce: 2
+    rp_filter: 0
+    allow_missing: true
+
+- name: Set the values live only, in a file of your own
+  lvs.cluster.arp_tuning:
+    interfaces:
+      - eth1
+    arp_ignore: 1
+    persist: false
+  register: arp
+
+- name: Show what the kernel now uses on eth1
+  ansible.builtin.debug:
+    msg: "{{ arp.effective.eth1 }}"
+"""
+
+RETURN = r"""
+path:
+  description: The drop-in file the values are persisted in (also returned with O(persist=false)).
+  returned: always
+  type: str
+  sample: /etc/sysctl.d/90-lvs-cluster-arp.conf
+interfaces:
+  description: The managed interfaces, C(all) first, then the others sorted.
+  returned: always
+  type: list
+  elements: str
+  sample: [all, eth1, lo]
+missing:
+  description: Managed interfaces that do not exist (only possible with O(allow_missing=true)).
+  returned: always
+  type: list
+  elements: str
+  sample: [tunl0]
+before:
+  description: The live value of each managed key before the task, per existing managed interface.
+  returned: always
+  type: dict
+  sample: {"all": {"arp_ignore": 0, "arp_announce": 0}, "lo": {"arp_ignore": 0, "arp_announce": 0}}
+after:
+  description:
+    - The live value of each managed key after the task, per existing managed interface.
+    - In check mode the values the task would set.
+  returned: always
+  type: dict
+  sample: {"all": {"arp_ignore": 1, "arp_announce": 2}, "lo": {"arp_ignore": 1, "arp_announce": 2}}
+effective:
+  description:
+    - The value the kernel uses for each managed key on every existing interface, that is the larger
+      of the C(all) value and the interface's own value, after the task (predicted in check mode).
+    - C(all) and C(default) are not interfaces and are not listed.
+  returned: always
+  type: dict
+  sample: {"eth0": {"arp_ignore": 1, "arp_announce": 2}, "lo": {"arp_ignore": 1, "arp_announce": 2}}
+  contains:
+    arp_ignore:
+      description: Effective C(arp_ignore), when managed.
+      type: int
+      returned: when O(arp_ignore) is set
+    arp_announce:
+      description: Effective C(arp_announce), when managed.
+      type: int
+      returned: when O(arp_announce) is set
+    rp_filter:
+      description: Effective C(rp_filter), when managed.
+      type: int
+      returned: when O(rp_filter) is set
+content:
+  description: The content of the drop-in file as the module renders it.
+  returned: always
+  type: str
+  sample: "net.ipv4.conf.all.arp_ignore = 1\n"
+"""
+
+import os
+import re
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+
+# Where the kernel exposes the sysctls. Private so that unit tests can point it at a directory.
+_PROC_SYS = "/proc/sys"
+
+# The managed keys in the order they are written and reported.
+KEYS = ("arp_ignore", "arp_announce", "rp_filter")
+# Pseudo interfaces that always exist under net/ipv4/conf; lo is a real device that always exists.
+ALWAYS_PRESENT = ("all", "default", "lo")
+# Linux interface names: at most 15 bytes, no slash, no whitespace, not "." or "..".
+_IFNAME = re.compile(r"^[^/\s:]{1,15}$")
+
+HEADER = (
+    "# Managed by lvs.cluster.arp_tuning; local changes are overwritten.\n"
+    "# The kernel uses max(all, <interface>) for these keys, so 'all' is always set.\n"
+)
+
+
+def normalize_interfaces(names):
+    """'all' first, then the other names sorted and without duplicates."""
+    return ["all"] + sorted(set(name for name in names if name != "all"))
+
+
+def invalid_interface_names(names):
+    return [name for name in names if not _IFNAME.match(name) or name in (".", "..")]
+
+
+def requested_settings(params):
+    """The managed keys and their values, in KEYS order (omitted options are not managed)."""
+    return dict((key, params[key]) for key in KEYS if params.get(key) is not None)
+
+
+def sysctl_name(interface, key):
+    """The key as written in a sysctl.d file; a dot in the interface name forces the slash form."""
+    if "." in interface:
+        return "net/ipv4/conf/%s/%s" % (interface, key)
+    return "net.ipv4.conf.%s.%s" % (interface, key)
+
+
+def render_dropin(interfaces, settings):
+    lines = [HEADER]
+    for interface in interfaces:
+        for key in KEYS:
+            if key in settings:
+                lines.append("%s = %d\n" % (sysctl_name(interface, key), settings[key]))
+    return "".join(lines)
+
+
+def effective_values(values):
+    """Per real interface, max(all, interface) of every key known for 'all'.
+
+    values maps interface -> {key: int} and must contain 'all'.
+    """
+    base = values["all"]
+    result = {}
+    for interface, own in values.items():
+        if interface in ("all", "default"):
+            continue
+        result[interface] = dict((key, max(base[key], own[key])) for key in base if key in own)
+    return result
+
+
+def live_changes(before, settings):
+    """(interface, key, value) triples that differ from the live values, in a stable order."""
+    changes = []
+    for interface in before:
+        for key in KEYS:
+            if key in settings and before[interface][key] != settings[key]:
+                changes.append((interface, key, settings[key]))
+    return changes
+
+
+def render_live(values):
+    return "".join("%s = %d\n" % (sysctl_name(interface, key), value)
+                   for interface in values for key, value in values[interface].items())
+
+
+def conf_dir():
+    return os.path.join(_PROC_SYS, "net", "ipv4", "conf")
+
+
+def proc_path(interface, key):
+    return os.path.join(conf_dir(), interface, key)
+
+
+def read_value(interface, key):
+    with open(proc_path(interface, key)) as handle:
+        return int(handle.read().strip())
+
+
+def write_value(interface, key, value):
+    with open(proc_path(interface, key), "w") as handle:
+        handle.write("%d\n" % value)
+
+
+def read_file(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def existing_interfaces():
+    return sorted(os.listdir(conf_dir()))
+
+
+def write_dropin(module, path, content):
+    """Write content next to path and move it into place, so readers never see half a file."""
+    fd, tmp = tempfile.mkstemp(prefix=".arp_tuning.", dir=os.path.dirname(path))
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(content)
+        os.chmod(tmp, 0o644)
+        module.atomic_move(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            interfaces=dict(type="list", elements="str", default=[]),
+            arp_ignore=dict(type="int", choices=[0, 1, 2, 3, 8]),
+            arp_announce=dict(type="int", choices=[0, 1, 2]),
+            rp_filter=dict(type="int", choices=[0, 1, 2]),
+            persist=dict(type="bool", default=True),
+            path=dict(type="path", default="/etc/sysctl.d/90-lvs-cluster-arp.conf"),
+            allow_missing=dict(type="bool", default=False),
+        ),
+        required_one_of=[("arp_ignore", "arp_announce", "rp_filter")],
+        supports_check_mode=True,
+    )
+    params = module.params
+    settings = requested_settings(params)
+    path = params["path"]
+
+    invalid = invalid_interface_names(params["interfaces"])
+    if invalid:
+        module.fail_json(msg="invalid interface names: %s" % ", ".join(invalid), invalid=invalid)
+    interfaces = normalize_interfaces(params["interfaces"])
+
+    try:
+        present = existing_interfaces()
+    except OSError as exc:
+        module.fail_json(msg="cannot list %s: %s" % (conf_dir(), to_native(exc)))
+    missing = [name for name in interfaces if name not in present and name not in ALWAYS_PRESENT]
+    if missing and not params["allow_missing"]:
+        module.fail_json(msg="interfaces do not exist: %s (nothing was changed)" % ", ".join(missing),
+                         missing=missing)
+    if params["persist"] and not os.path.isdir(os.path.dirname(path)):
+        module.fail_json(msg="cannot persist to %s: directory %s does not exist"
+                         % (path, os.path.dirname(path)))
+
+    # Read the managed keys of every interface: the managed ones for before/after, all of them
+    # for the effective values.
+    try:
+        current = dict((name, dict((key, read_value(name, key)) for key in settings))
+                       for name in present)
+        old_content = read_file(path) if params["persist"] else None
+    except (OSError, ValueError) as exc:
+        module.fail_json(msg="cannot read the current values: %s" % to_native(exc))
+
+    managed = [name for name in interfaces if name in current]
+    before = dict((name, dict(current[name])) for name in managed)
+    changes = live_changes(before, settings)
+    content = render_dropin(interfaces, settings)
+    file_changed = params["persist"] and content != old_content
+    changed = bool(changes) or file_changed
+
+    predicted = dict((name, dict(values)) for name, values in current.items())
+    for name, key, value in changes:
+        predicted[name][key] = value
+
+    if changed and not module.check_mode:
+        for name, key, value in changes:
+            try:
+                write_value(name, key, value)
+            except OSError as exc:
+                module.fail_json(msg="cannot set %s to %d: %s" % (sysctl_name(name, key), value, to_native(exc)),
+                                 before=before)
+        if file_changed:
+            try:
+                write_dropin(module, path, content)
+            except OSError as exc:
+                module.fail_json(msg="cannot write %s: %s" % (path, to_native(exc)), before=before)
+        # Report what the kernel holds now, not what was asked for.
+        try:
+            for name in present:
+                for key in settings:
+                    predicted[name][key] = read_value(name, key)
+        except (OSError, ValueError) as exc:
+            module.fail_json(msg="cannot read back the values: %s" % to_native(exc))
+
+    after = dict((name, dict(predicted[name])) for name in managed)
+    result = dict(
+        changed=changed,
+        path=path,
+        interfaces=interfaces,
+        missing=missing,
+        before=before,
+        after=after,
+        effective=effective_values(predicted),
+        content=content,
+    )
+    if module._diff:
+        result["diff"] = [
+            dict(before_header="live values", after_header="live values",
+                 before=render_live(before), after=render_live(after)),
+        ]
+        if params["persist"]:
+            result["diff"].append(dict(before_header=path, after_header=path,
+                                       before=old_content or "", after=content))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,261 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) lvs.cluster developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: ipvs_table
+short_description: Reconcile the IPVS (LVS) table with a declared set of services and real servers
+version_added: 0.1.0
+description:
+  - Enforces many virtual services with their real servers in one call and one C(ipvsadm -R) batch,
+    one kernel operation per changed service or real server, edits in place.
+  - The declaration is authoritative for the services it lists; each declared service gets exactly the
+    declared settings and, by default (O(services[].purge_real_servers=true)), exactly the declared real servers.
+  - Services that are not declared are left alone unless O(purge=true). Services matching an O(ignore)
+    selector (for example owned by keepalived or kube-proxy) are never touched, not even by O(purge).
+extends_documentation_fragment:
+  - lvs.cluster.attributes
+  - lvs.cluster.attributes.ipvs
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  services:
+    description: The declared virtual services.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      protocol:
+        description: Protocol. Defaults to V(tcp) when O(services[].fwmark) is not used.
+        type: str
+        choices: [tcp, udp, sctp]
+      address:
+        description: Virtual IP address. Required unless O(services[].fwmark) is given.
+        type: str
+      port:
+        description: Virtual port (V(0) only for a persistent all-ports service).
+        type: int
+      fwmark:
+        description: Firewall mark of a fwmark service.
+        type: int
+      family:
+        description: Address family of a fwmark service. Defaults to V(ipv4).
+        type: str
+        choices: [ipv4, ipv6]
+      scheduler:
+        description: Scheduling algorithm.
+        type: str
+        default: wlc
+        choices: [rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos]
+      scheduler_flags:
+        description: Scheduler flags, only for V(sh) and V(mh).
+        type: list
+        elements: str
+        choices: [flag-1, flag-2, flag-3, sh-fallback, sh-port, mh-fallback, mh-port]
+      persistence_timeout:
+        description: Persistence timeout in seconds (1..2678400); omitted means not persistent.
+        type: int
+      persistence_netmask:
+        description: Persistence netmask, dotted for IPv4 or a prefix length for IPv6; requires O(services[].persistence_timeout).
+        type: str
+      persistence_engine:
+        description: Persistence engine; requires O(services[].persistence_timeout).
+        type: str
+        choices: [sip]
+      one_packet:
+        description: One-packet scheduling; only for V(udp) or fwmark services.
+        type: bool
+        default: false
+      real_servers:
+        description: The real servers of the service. Omitted means none.
+        type: list
+        elements: dict
+        suboptions:
+          address:
+            description: Real server address. A family other than the service's needs V(tun).
+            type: str
+            required: true
+          port:
+            description: Real server port; defaults to the service port; a different port only with V(nat).
+            type: int
+          forwarding:
+            description: Forwarding method.
+            type: str
+            default: dr
+            choices: [nat, dr, tun]
+          weight:
+            description: Weight 0..65535.
+            type: int
+            default: 1
+          upper_threshold:
+            description: Upper connection threshold, V(0) means none.
+            type: int
+            default: 0
+          lower_threshold:
+            description: Lower connection threshold, V(0) means none; not above the upper threshold.
+            type: int
+            default: 0
+          tun_type:
+            description: Tunnel type with V(tun); defaults to V(ipip).
+            type: str
+            choices: [ipip, gue, gre]
+          tun_port:
+            description: Tunnel port; required for V(gue), forbidden otherwise.
+            type: int
+          tun_checksum:
+            description: Tunnel checksum mode for V(gue)/V(gre); V(remcsum) only for V(gue).
+            type: str
+            choices: [nocsum, csum, remcsum]
+      purge_real_servers:
+        description:
+          - Delete the real servers of this service that are not declared. Set V(false) to only add and edit.
+        type: bool
+        default: true
+  purge:
+    description: Delete every service that is not declared and matches no O(ignore) selector.
+    type: bool
+    default: false
+  ignore:
+    description:
+      - Selectors of services this module must never touch. A service matches a selector when it has every
+        field the selector gives. A declared service must not match a selector.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      protocol:
+        description: Protocol (fwmark services have none).
+        type: str
+        choices: [tcp, udp, sctp]
+      address:
+        description: Virtual address.
+        type: str
+      port:
+        description: Virtual port.
+        type: int
+      fwmark:
+        description: Firewall mark.
+        type: int
+      family:
+        description: Address family.
+        type: str
+        choices: [ipv4, ipv6]
+seealso:
+  - module: lvs.cluster.ipvs_service
+  - module: lvs.cluster.ipvs_info
+author:
+  - lvs.cluster developers (@lvs-cluster)
+"""
+
+EXAMPLES = r"""
+- name: Two services, everything else on the host untouched
+  lvs.cluster.ipvs_table:
+    services:
+      - address: 192.0.2.10
+        port: 80
+        scheduler: wrr
+        real_servers:
+          - {address: 10.0.0.11, weight: 2}
+          - {address: 10.0.0.12}
+      - protocol: udp
+        address: 192.0.2.10
+        port: 53
+        scheduler: rr
+        one_packet: true
+        real_servers:
+          - {address: 10.0.0.31, forwarding: nat, port: 5353}
+
+- name: Own the whole table except the services of keepalived's VIP
+  lvs.cluster.ipvs_table:
+    services: "{{ director_services }}"
+    purge: true
+    ignore:
+      - address: 192.0.2.200
+"""
+
+RETURN = r"""
+commands:
+  description: The ipvsadm lines, in C(ipvsadm -R) syntax, that ran (or would run in check mode); one per changed object.
+  returned: always
+  type: list
+  elements: str
+  sample: ["-D -t 192.0.2.10:8080", "-e -t 192.0.2.10:80 -r 10.0.0.11:80 -g -w 2"]
+services:
+  description:
+    - The whole table after the change (predicted in check mode), sorted by key; each service as returned by
+      M(lvs.cluster.ipvs_service) (key, settings and RV(services[].real_servers)).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    real_servers:
+      description: The real servers of the service.
+      type: list
+      elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_apply import reconcile, table_diff
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import IpvsError, export_table, key_text, service_key
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_plan import intent
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import (
+    KEY_MUTUALLY_EXCLUSIVE, KEY_REQUIRED_ONE_OF, key_spec, service_spec)
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_validate import (
+    build_dests, build_selector, build_service, selector_matches)
+
+
+def declared(params):
+    """Validate the whole declaration first: (intents, selectors)."""
+    selectors = [build_selector(item, 'ignore[%d]' % i) for i, item in enumerate(params['ignore'])]
+    intents, seen = [], {}
+    for index, item in enumerate(params['services']):
+        where = 'services[%d]' % index
+        svc = build_service(item, where)
+        key = service_key(svc)
+        if key in seen:
+            raise IpvsError('%s: %s is already declared by services[%d]' % (where, key_text(key), seen[key]))
+        seen[key] = index
+        for i, selector in enumerate(selectors):
+            if selector_matches(selector, svc):
+                raise IpvsError('%s: %s matches ignore[%d], so it cannot be managed' % (where, key_text(key), i))
+        dests = build_dests(svc, item['real_servers'] or [], where)
+        intents.append(intent(key, service=svc, dests=dests, purge_dests=item['purge_real_servers']))
+    return intents, selectors
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            services=dict(type='list', elements='dict', default=[], options=service_spec(True),
+                          mutually_exclusive=KEY_MUTUALLY_EXCLUSIVE, required_one_of=KEY_REQUIRED_ONE_OF),
+            purge=dict(type='bool', default=False),
+            ignore=dict(type='list', elements='dict', default=[], options=key_spec()),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        intents, selectors = declared(module.params)
+    except IpvsError as e:
+        module.fail_json(msg=str(e))
+
+    def keep(svc):
+        return any(selector_matches(s, svc) for s in selectors)
+
+    dummy, before, after, ops, touched = reconcile(module, intents, purge=module.params['purge'], keep=keep)
+    result = dict(changed=bool(ops), commands=[op.line for op in ops], services=export_table(after))
+    if module._diff:
+        result['diff'] = table_diff(before, after, touched)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
