@@ -65,7 +65,7 @@ sanity: venv ## ansible-test sanity on a copy of the tree at .../ansible_collect
 	  ansible-test sanity --venv --python 3.11 --color no --exclude tests/lab_harness/guest/
 
 lint: venv ## ansible-lint (production profile)
-	ansible-lint --offline
+	ansible-lint
 
 docs-lint: venv ## antsibull-docs lint of the collection and plugin docs
 	antsibull-docs lint-collection-docs --plugin-docs $(COLL_LINK)
