@@ -242,6 +242,20 @@ def export_table(table):
     return [export_service(table[k]) for k in sorted(table, key=_sort_key)]
 
 
+def table_rules(table):
+    """The whole table as ipvsadm -R lines (-A, then its -a lines), thresholds included.
+
+    Unlike ipvsadm -S, which drops -x/-y, restoring these lines rebuilds the table exactly.
+    """
+    lines = []
+    for key in sorted(table, key=_sort_key):
+        svc = table[key]
+        lines.append(' '.join(service_line('-A', svc)))
+        for dkey in sorted(svc['real_servers'], key=_sort_key):
+            lines.append(' '.join(dest_line('-a', svc, svc['real_servers'][dkey])))
+    return lines
+
+
 def _sort_key(key):
     return tuple((0, x, '') if isinstance(x, int) else (1, 0, str(x)) for x in key)
 

@@ -188,6 +188,15 @@ commands:
   type: list
   elements: str
   sample: ["-D -t 192.0.2.10:8080", "-e -t 192.0.2.10:80 -r 10.0.0.11:80 -g -w 2"]
+rules:
+  description:
+    - The whole table after the change (predicted in check mode) as C(ipvsadm -R) lines, thresholds
+      included, which C(ipvsadm -S) would drop. Write them to the distribution's rules file to restore
+      the table exactly at boot.
+  returned: always
+  type: list
+  elements: str
+  sample: ["-A -t 192.0.2.10:80 -s rr", "-a -t 192.0.2.10:80 -r 10.0.0.11:80 -m -w 1 -x 100 -y 50"]
 services:
   description:
     - The whole table after the change (predicted in check mode), sorted by key; each service as returned by
@@ -205,7 +214,7 @@ services:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_apply import reconcile, table_diff
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import IpvsError, export_table, key_text, service_key
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import IpvsError, export_table, key_text, service_key, table_rules
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_plan import intent
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import (
     KEY_MUTUALLY_EXCLUSIVE, KEY_REQUIRED_ONE_OF, key_spec, service_spec)
@@ -251,7 +260,8 @@ def main():
         return any(selector_matches(s, svc) for s in selectors)
 
     dummy, before, after, ops, touched = reconcile(module, intents, purge=module.params['purge'], keep=keep)
-    result = dict(changed=bool(ops), commands=[op.line for op in ops], services=export_table(after))
+    result = dict(changed=bool(ops), commands=[op.line for op in ops], services=export_table(after),
+                  rules=table_rules(after))
     if module._diff:
         result['diff'] = table_diff(before, after, touched)
     module.exit_json(**result)

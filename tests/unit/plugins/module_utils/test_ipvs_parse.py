@@ -177,3 +177,12 @@ def test_normaliser_defaults():
     assert M.make_dest(svc, address='2001:db8::2', forwarding='dr', port=81)['port'] == 80
     assert M.canonical_flags(['flag-2', 'sh-port', 'flag-1'], 'sh') == ['sh-fallback', 'sh-port']
     assert M.canonical_flags(['mh-port'], 'rr') == ['flag-2']
+
+
+def test_table_rules_keep_thresholds_and_restore_the_same_table(table):
+    """The rules file the director writes: parsing it back gives the kernel's table, thresholds included."""
+    rules = M.table_rules(table)
+    assert any(' -x ' in line for line in rules) and any(' -y ' in line for line in rules)
+    assert sum(1 for line in rules if line.startswith('-A')) == len(table)
+    reparsed = P.parse_save('\n'.join(rules) + '\n')
+    assert reparsed == table
