@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -48,7 +49,7 @@ def run_playbook(inventory, playbook, extra_vars=None, check=False, diff=False, 
                  stats=True):
     """Run a playbook; returns (CompletedProcess, stats dict or None).
 
-    With stats=True the json callback gives per-host changed/failed counts for idempotence checks.
+    With stats=True the PLAY RECAP is parsed into per-host counts for idempotence checks.
     """
     argv = [_bin("ansible-playbook"), "-i", str(inventory), str(playbook)]
     if extra_vars:
@@ -59,16 +60,20 @@ def run_playbook(inventory, playbook, extra_vars=None, check=False, diff=False, 
         argv.append("--diff")
     if limit:
         argv += ["--limit", limit]
-    extra = {"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json"} if stats else {}
-    extra.update(env or {})
-    proc = subprocess.run(argv, env=environment(extra), capture_output=True, text=True, check=False)
-    result = None
-    if stats:
-        try:
-            result = json.loads(proc.stdout[proc.stdout.index("{"):])
-        except ValueError:
-            result = None
-    return proc, result
+    proc = subprocess.run(argv, env=environment(env), capture_output=True, text=True, check=False)
+    return proc, (recap(proc.stdout) if stats else None)
+
+
+_RECAP_LINE = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+
+
+def recap(stdout):
+    """{'stats': {host: {ok, changed, unreachable, failures}}} from the default callback's PLAY RECAP."""
+    stats = {}
+    tail = stdout[stdout.rfind("PLAY RECAP"):] if "PLAY RECAP" in stdout else ""
+    for host, ok, changed, unreachable, failed in _RECAP_LINE.findall(tail):
+        stats[host] = {"ok": int(ok), "changed": int(changed), "unreachable": int(unreachable), "failures": int(failed)}
+    return {"stats": stats}
 
 
 def changed_counts(result):

@@ -5,6 +5,8 @@ check comes first, the reboot and the bad-input cases last.
 """
 
 import collections
+import re
+from pathlib import Path
 
 import pytest
 
@@ -93,6 +95,27 @@ def test_wrr_weights_1_to_2_split_30_requests_10_to_20(nat, converged):
     finally:
         proc, _ = nat.converge(limit="directors")
         assert proc.returncode == 0
+
+
+def test_status_playbook_shows_every_real_server(nat, converged):
+    proc, _ = nat.converge(play="playbooks/status.yml")
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    out = proc.stdout
+    assert "TCP 192.168.2.54:80 rr" in out
+    for rip in ("192.168.4.52:80", "192.168.4.53:80"):
+        assert re.search(r"%s +nat +1 " % re.escape(rip), out), out[-3000:]
+
+
+def test_drain_playbook_takes_one_real_server_out_at_a_time(nat, converged):
+    table_before = nat.out("director", "ipvsadm -S -n")
+    proc, _ = nat.converge(play="playbooks/drain.yml",
+                           extra_vars={"drain_task_file": str(Path(__file__).parent / "files" / "drain_maintenance.yml"),
+                                       "drain_timeout": 20})
+    assert proc.returncode == 0, proc.stdout[-20000:]
+    seen = {rs: nat.out(rs, "cat /tmp/drain-seen") for rs in ("rs1", "rs2")}
+    assert "-r 192.168.4.52:80 -m -w 0" in seen["rs1"] and "-r 192.168.4.53:80 -m -w 1" in seen["rs1"]
+    assert "-r 192.168.4.53:80 -m -w 0" in seen["rs2"] and "-r 192.168.4.52:80 -m -w 1" in seen["rs2"]
+    assert nat.out("director", "ipvsadm -S -n") == table_before
 
 
 def test_rules_survive_a_reboot_of_director_and_real_server(nat, converged):
