@@ -24,7 +24,7 @@ class Cluster:
 
     def converge(self, extra_vars=None, check=False, limit=None, play=None):
         """Run the lab playbook (seed inventory first, harness inventory last so its connection wins)."""
-        inventories = "%s,%s" % (playbook.REPO / self.inventory, "%s/inventory.yml" % self.state["dir"])
+        inventories = [playbook.REPO / self.inventory, "%s/inventory.yml" % self.state["dir"]]
         return playbook.run_playbook(inventories, playbook.REPO / (play or self.playbook), extra_vars=extra_vars,
                                      check=check, limit=limit)
 

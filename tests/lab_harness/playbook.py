@@ -47,11 +47,15 @@ def _bin(name):
 
 def run_playbook(inventory, playbook, extra_vars=None, check=False, diff=False, limit=None, env=None,
                  stats=True):
-    """Run a playbook; returns (CompletedProcess, stats dict or None).
+    """Run a playbook against one inventory or a list of them (later ones win); returns (proc, stats or None).
 
     With stats=True the PLAY RECAP is parsed into per-host counts for idempotence checks.
     """
-    argv = [_bin("ansible-playbook"), "-i", str(inventory), str(playbook)]
+    inventories = inventory if isinstance(inventory, (list, tuple)) else [inventory]
+    argv = [_bin("ansible-playbook")]
+    for item in inventories:
+        argv += ["-i", str(item)]
+    argv.append(str(playbook))
     if extra_vars:
         argv += ["-e", json.dumps(extra_vars)]
     if check:

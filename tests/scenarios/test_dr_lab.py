@@ -7,7 +7,7 @@ import pytest
 from lab_harness import playbook
 from lab_harness.cluster import Cluster
 
-pytestmark = pytest.mark.lab
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("dr-lab")]
 VIP = "192.168.4.253"
 
 

@@ -11,6 +11,8 @@ from lab_harness import playbook
 
 SCENARIOS = sorted(p.parent.name for p in (playbook.REPO / "extensions" / "molecule").glob("*/molecule.yml"))
 
+pytestmark = pytest.mark.xdist_group("molecule")
+
 
 RELEASES = ("bookworm", "trixie")  # Debian 12 and 13: the guest image is built for each
 

@@ -13,7 +13,7 @@ import pytest
 from lab_harness import playbook, topology
 from lab_harness.cluster import Cluster
 
-pytestmark = pytest.mark.lab
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("nat-lab")]
 
 
 @pytest.fixture(scope="module")
