@@ -12,7 +12,7 @@ TOPOLOGY  ?= nat
 SCENARIO  ?= nat
 RELEASE   ?= bookworm
 REQUESTS  ?= 12
-APT_PKGS  := qemu-system-x86 qemu-utils mmdebstrap openssh-client e2fsprogs git
+APT_PKGS  := qemu-system-x86 qemu-utils mmdebstrap openssh-client e2fsprogs git shellcheck
 
 export PATH := $(VENV)/bin:$(PATH)
 export PYTHONPATH := $(CURDIR)/tests

@@ -49,7 +49,7 @@ def test_interrupted_boot_leaves_nothing_behind():
         time.sleep(0.2)
     assert _guest_pids(run_id), "the guest never started"
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    err = proc.communicate(timeout=60)[1]
     assert proc.returncode == 130, err
     assert _guest_pids(run_id) == []
     assert not (paths.runs_root() / run_id).exists()

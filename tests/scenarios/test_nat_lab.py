@@ -87,18 +87,18 @@ def test_wrr_weights_1_to_2_split_30_requests_10_to_20(nat, converged):
     services = [{"protocol": "tcp", "address": "192.168.2.54", "port": 80, "scheduler": "wrr",
                  "real_servers": [{"address": "192.168.4.52", "forwarding": "nat", "weight": 1},
                                   {"address": "192.168.4.53", "forwarding": "nat", "weight": 2}]}]
-    proc, _ = nat.converge(extra_vars={"director_services": services}, limit="directors")
+    proc = nat.converge(extra_vars={"director_services": services}, limit="directors")[0]
     assert proc.returncode == 0, proc.stdout[-20000:]
     try:
         counts = collections.Counter(nat.requests(30))
         assert counts == {"rs1": 10, "rs2": 20}
     finally:
-        proc, _ = nat.converge(limit="directors")
+        proc = nat.converge(limit="directors")[0]
         assert proc.returncode == 0
 
 
 def test_status_playbook_shows_every_real_server(nat, converged):
-    proc, _ = nat.converge(play="playbooks/status.yml")
+    proc = nat.converge(play="playbooks/status.yml")[0]
     assert proc.returncode == 0, proc.stdout[-5000:]
     out = proc.stdout
     assert "TCP 192.168.2.54:80 rr" in out
@@ -108,9 +108,9 @@ def test_status_playbook_shows_every_real_server(nat, converged):
 
 def test_drain_playbook_takes_one_real_server_out_at_a_time(nat, converged):
     table_before = nat.out("director", "ipvsadm -S -n")
-    proc, _ = nat.converge(play="playbooks/drain.yml",
-                           extra_vars={"drain_task_file": str(Path(__file__).parent / "files" / "drain_maintenance.yml"),
-                                       "drain_timeout": 20})
+    proc = nat.converge(play="playbooks/drain.yml",
+                        extra_vars={"drain_task_file": str(Path(__file__).parent / "files" / "drain_maintenance.yml"),
+                                    "drain_timeout": 20})[0]
     assert proc.returncode == 0, proc.stdout[-20000:]
     seen = {rs: nat.out(rs, "cat /tmp/drain-seen") for rs in ("rs1", "rs2")}
     assert "-r 192.168.4.52:80 -m -w 0" in seen["rs1"] and "-r 192.168.4.53:80 -m -w 1" in seen["rs1"]
@@ -128,7 +128,7 @@ def test_rules_survive_a_reboot_of_director_and_real_server(nat, converged):
 
 def test_gateway_off_the_network_fails_in_preflight_and_changes_nothing(nat, converged):
     route_before = nat.out("rs1", "ip route show")
-    proc, _ = nat.converge(extra_vars={"nat_realserver_gateway": "198.51.100.1"}, limit="rs1")
+    proc = nat.converge(extra_vars={"nat_realserver_gateway": "198.51.100.1"}, limit="rs1")[0]
     assert proc.returncode != 0
     assert "198.51.100.1" in proc.stdout
     assert nat.out("rs1", "ip route show") == route_before
@@ -138,7 +138,7 @@ def test_unknown_scheduler_fails_in_preflight_and_changes_nothing(nat, converged
     table_before = nat.out("director", "ipvsadm -S -n")
     services = [{"protocol": "tcp", "address": "192.168.2.54", "port": 80, "scheduler": "fastest",
                  "real_servers": [{"address": "192.168.4.52", "forwarding": "nat"}]}]
-    proc, _ = nat.converge(extra_vars={"director_services": services}, limit="directors")
+    proc = nat.converge(extra_vars={"director_services": services}, limit="directors")[0]
     assert proc.returncode != 0
     assert "fastest" in proc.stdout and "scheduler" in proc.stdout
     assert nat.out("director", "ipvsadm -S -n") == table_before

@@ -47,15 +47,15 @@ def render(tmp_path, family, extra):
     ("RedHat", "/etc/sysconfig/ipvsadm", ""),
 ])
 def test_os_family_paths(tmp_path, family, rules_file, defaults_file):
-    _, facts = render(tmp_path, family, {"director_services": SERVICES})
+    facts = render(tmp_path, family, {"director_services": SERVICES})[1]
     assert facts["rules_file"] == rules_file
     assert facts["defaults_file"] == defaults_file
     assert facts["service"] == "ipvsadm"
 
 
 def test_modules_cover_ip_vs_and_each_scheduler_once(tmp_path):
-    files, _ = render(tmp_path, "Debian", {"director_services": SERVICES + SERVICES[:1],
-                                           "director_extra_modules": ["ip_vs_ftp"]})
+    files = render(tmp_path, "Debian", {"director_services": SERVICES + SERVICES[:1],
+                                        "director_extra_modules": ["ip_vs_ftp"]})[0]
     lines = [l for l in files["modules-load.conf.j2"].splitlines() if l and not l.startswith("#")]
     assert lines == ["ip_vs", "ip_vs_wrr", "ip_vs_sh", "ip_vs_ftp"]
 
@@ -69,20 +69,20 @@ def test_auto_ip_forward_follows_nat_and_vs_sysctls_get_their_prefix(tmp_path):
 
 
 def test_auto_ip_forward_leaves_dr_only_directors_alone(tmp_path):
-    _, facts = render(tmp_path, "Debian", {"director_services": SERVICES[1:]})
+    facts = render(tmp_path, "Debian", {"director_services": SERVICES[1:]})[1]
     assert facts["forwarding_on"] is False
     assert facts["sysctls"] == {}
 
 
 def test_explicit_ip_forward_false_is_written(tmp_path):
-    _, facts = render(tmp_path, "Debian", {"director_services": SERVICES[1:], "director_ip_forward": False})
+    facts = render(tmp_path, "Debian", {"director_services": SERVICES[1:], "director_ip_forward": False})[1]
     assert facts["sysctls"] == {"net.ipv4.ip_forward": 0}
 
 
 def test_vip_unit_adds_and_removes_host_routes(tmp_path):
-    files, _ = render(tmp_path, "Debian", {"director_vips": [{"address": "192.0.2.10", "interface": "eth1"},
-                                                             {"address": "2001:db8::10", "interface": "eth1"},
-                                                             {"address": "198.51.100.7", "interface": "eth2", "prefix": 24}]})
+    vips = [{"address": "192.0.2.10", "interface": "eth1"}, {"address": "2001:db8::10", "interface": "eth1"},
+            {"address": "198.51.100.7", "interface": "eth2", "prefix": 24}]
+    files = render(tmp_path, "Debian", {"director_vips": vips})[0]
     unit = files["vip.service.j2"]
     assert "ExecStart=ip addr replace 192.0.2.10/32 dev eth1" in unit
     assert "ExecStart=ip addr replace 2001:db8::10/128 dev eth1" in unit
@@ -91,5 +91,5 @@ def test_vip_unit_adds_and_removes_host_routes(tmp_path):
 
 
 def test_debian_defaults_turn_auto_load_on(tmp_path):
-    files, _ = render(tmp_path, "Debian", {})
+    files = render(tmp_path, "Debian", {})[0]
     assert 'AUTO="true"' in files["ipvsadm.default.j2"].splitlines()
