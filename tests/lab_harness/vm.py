@@ -263,7 +263,9 @@ def up(topology, release=image_mod.DEFAULT_RELEASE, run_id=None, inventory_path=
              "key": str(img.key), "accel": accel, "created": time.time(), "owner_pid": os.getpid(),
              "segments": _allocate_segments(topology), "hosts": {}}
     _write_state(run_dir, state)
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    # Explicit handlers: a process started in the background inherits SIGINT ignored, and Ctrl-C
+    # or a kill must still tear down what was started.
+    previous = {sig: signal.signal(sig, _raise_interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         run_byte = int(run_id.encode().hex()[-2:], 16)
         with Timer("booting %d guest(s) of topology %s (%s)" % (len(topology.hosts), topology.name, accel)):
@@ -305,7 +307,8 @@ def up(topology, release=image_mod.DEFAULT_RELEASE, run_id=None, inventory_path=
         down(run_id)
         raise
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _raise_interrupt(signum, frame):

@@ -47,12 +47,15 @@ def test_interrupted_boot_leaves_nothing_behind():
         if state_file.exists() and json.loads(state_file.read_text()).get("hosts"):
             break
         time.sleep(0.2)
-    assert _guest_pids(run_id), "the guest never started"
-    proc.send_signal(signal.SIGINT)
-    err = proc.communicate(timeout=60)[1]
-    assert proc.returncode == 130, err
-    assert _guest_pids(run_id) == []
-    assert not (paths.runs_root() / run_id).exists()
+    try:
+        assert _guest_pids(run_id), "the guest never started"
+        proc.send_signal(signal.SIGINT)
+        err = proc.communicate(timeout=60)[1]
+        assert proc.returncode == 130, err
+        assert _guest_pids(run_id) == []
+        assert not (paths.runs_root() / run_id).exists()
+    finally:
+        vm.down(run_id)  # never leave a guest behind, even when an assert above failed
 
 
 @pytest.mark.lab
