@@ -176,7 +176,9 @@ def _wait_for_ssh(state, name, started, results):
     deadline = started + SSH_TIMEOUT
     while time.monotonic() < deadline:
         if not _pid_alive(host["pid"], state["run_id"]):
-            results[name] = "qemu exited; console: %s" % host["console"]
+            qemu_log = Path(host["console"]).with_name("%s.qemu.log" % name)
+            said = qemu_log.read_text(errors="replace").strip()[-600:] if qemu_log.exists() else ""
+            results[name] = "qemu exited (%s); console: %s" % (said or "no message", host["console"])
             return
         proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)  # noqa: S603
         if proc.returncode == 0:
@@ -274,11 +276,19 @@ def up(topology, release=image_mod.DEFAULT_RELEASE, run_id=None, inventory_path=
                 overlay = run_dir / ("%s.qcow2" % host.name)
                 subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", str(img.disk), "-F", "qcow2",
                                 str(overlay)], check=True)
-                port = _free_tcp_port()
-                argv = _qemu_argv(run_id, run_dir, img, host, index, run_byte, port, state["segments"], accel)
-                proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,  # noqa: S603
-                                        stderr=open(run_dir / ("%s.qemu.log" % host.name), "w"),
-                                        start_new_session=True)
+                # The SSH port is free when chosen but another process may take it before qemu binds
+                # it; qemu then exits at once, so start it again on another port.
+                for attempt in range(3):
+                    port = _free_tcp_port()
+                    argv = _qemu_argv(run_id, run_dir, img, host, index, run_byte, port, state["segments"], accel)
+                    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,  # noqa: S603
+                                            stderr=open(run_dir / ("%s.qemu.log" % host.name), "w"),
+                                            start_new_session=True)
+                    time.sleep(0.5)
+                    if proc.poll() is None:
+                        break
+                    say("%s: qemu exited at start (attempt %d): %s" % (
+                        host.name, attempt + 1, (run_dir / ("%s.qemu.log" % host.name)).read_text(errors="replace").strip()[-300:]))
                 state["hosts"][host.name] = {"pid": proc.pid, "ssh_port": port, "argv": argv,
                                              "console": str(run_dir / ("%s.console.log" % host.name))}
                 _write_state(run_dir, state)
