@@ -14,13 +14,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lab_harness import image, playbook, topology, vm  # noqa: E402
+from lab_harness.cluster import LABS  # noqa: E402
 from lab_harness.progress import Timer, say  # noqa: E402
 
-SCENARIOS = {
-    # scenario: (topology, seed inventory, playbook, VIP)
-    "nat": ("nat", "inventories/nat_lab", "playbooks/nat_lab.yml", "192.168.2.54"),
-    "dr": ("dr", "inventories/dr_lab", "playbooks/dr_lab.yml", "192.168.4.253"),
-}
+SCENARIOS = LABS  # scenario name = topology name: (seed inventory, playbook, VIP)
 MAX_REQUESTS = 500
 
 
@@ -32,8 +29,7 @@ def running_lab(run_id):
 
 
 def converge(state, scenario):
-    topo_name, seed_inventory, play, _vip = SCENARIOS[scenario]
-    del topo_name
+    seed_inventory, play = SCENARIOS[scenario][:2]
     # The seed inventory brings the lab's variables; the harness inventory, read last, brings the
     # connection details (127.0.0.1 and the forwarded SSH port) over the seed's addresses.
     argv = [str(Path(sys.executable).parent / "ansible-playbook"),
@@ -73,7 +69,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not 1 <= args.requests <= MAX_REQUESTS:
         parser.error("--requests must be from 1 to %d" % MAX_REQUESTS)
-    topo_name, _inv, _play, vip = SCENARIOS[args.scenario]
+    topo_name, vip = args.scenario, SCENARIOS[args.scenario][2]
     started = time.monotonic()
     run_id = "lab-%s" % args.scenario
     state = running_lab(run_id)
