@@ -96,7 +96,7 @@ lab-down: venv ## Tear down every lab of this cache
 lab-status: venv ## List running labs
 	$(LAB) status
 
-lab: deps venv image ## Build the image, boot the SCENARIO lab (nat or dr), converge it, show traffic via the VIP
+lab: deps venv image ## Build the image, boot the SCENARIO lab (nat, dr or tun), converge it, show traffic via the VIP
 	$(PY) tests/lab_harness/demo.py $(SCENARIO) --requests $(REQUESTS)
 
 bench: deps venv image ## Benchmark ipvs_table against ipvsadm in a lab guest

@@ -49,6 +49,12 @@ def dr_lab():
 
 
 @pytest.fixture(scope="module")
+def tun_lab():
+    """The TUN topology (client, director, rs1, rs2; requests tunnelled over a site network)."""
+    yield from _boot("tun", "LVSLAB_TUN_RUN")
+
+
+@pytest.fixture(scope="module")
 def smoke_lab():
     """Inventory path of a one-guest lab (host 'smoke', group lab_guests)."""
     for lab in _boot("smoke", "LVSLAB_SMOKE_RUN"):

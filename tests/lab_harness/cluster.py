@@ -1,6 +1,8 @@
 """Helpers for cluster scenarios: converge a seed lab, run commands in guests, send bounded traffic."""
 
+import json
 import subprocess
+import time
 
 import testinfra
 
@@ -10,6 +12,7 @@ LABS = {
     # scenario: (seed inventory, playbook, VIP)
     "nat": ("inventories/nat_lab", "playbooks/nat_lab.yml", "192.168.2.54"),
     "dr": ("inventories/dr_lab", "playbooks/dr_lab.yml", "192.168.4.253"),
+    "tun": ("inventories/tun_lab", "playbooks/tun_lab.yml", "192.168.4.253"),
 }
 
 
@@ -48,6 +51,27 @@ class Cluster:
         script = "for i in $(seq %d); do curl -s --max-time %d http://%s/ || echo NONE; done" % (count, timeout, self.vip)
         proc = self.sh("client", script, timeout=30 + count * (timeout + 1))
         return [line.strip() for line in proc.stdout.splitlines() if line.strip()]
+
+    def service_stats(self, port=80):
+        """The director's exact counters for the TCP service VIP:port: {conns, inpkts, outpkts}."""
+        # The kernel folds its per-CPU counters into these totals every 2 s (the rate estimator),
+        # so a read right after traffic lags; read until two reads 2.5 s apart agree.
+        previous = None
+        for _attempt in range(6):
+            lines = self.out("director", "ipvsadm -Ln --stats --exact -t %s:%d" % (self.vip, port)).splitlines()
+            fields = [line.split() for line in lines if line.startswith("TCP")][0]
+            stats = {"conns": int(fields[2]), "inpkts": int(fields[3]), "outpkts": int(fields[4])}
+            if stats == previous:
+                return stats
+            previous = stats
+            time.sleep(2.5)
+        return stats
+
+    def vip_neighbours(self):
+        """(client's link-layer addresses for the VIP, the director's MAC on its VIP interface) after one request."""
+        self.requests(1)
+        neigh = json.loads(self.out("client", "ip -j neigh show %s" % self.vip))
+        return [n.get("lladdr") for n in neigh], self.out("director", "cat /sys/class/net/eth1/address").strip()
 
     def reboot(self, *hosts):
         """Reboot guests and wait until SSH answers again (qemu keeps the kernel command line)."""

@@ -1,6 +1,6 @@
 """`make lab`: boot the seed's NAT (or DR) lab, converge it with the collection, show traffic via the VIP.
 
-python tests/lab_harness/demo.py nat|dr [--requests N] [--release bookworm|trixie]
+python tests/lab_harness/demo.py nat|dr|tun [--requests N] [--release bookworm|trixie]
 The lab stays up at the end so it can be explored; the last lines say how to log in and tear down.
 """
 
@@ -81,6 +81,8 @@ def main(argv=None):
     converge(state, args.scenario)
     answers = traffic(state, vip, args.requests)
     show(answers, vip)
+    # The kernel folds per-CPU counters into the totals every 2 s; wait for the last requests.
+    time.sleep(2.5)
     stats = subprocess.run(vm.ssh_argv(state, "director", ["ipvsadm -Ln --stats"]), capture_output=True,
                            text=True, check=False, timeout=60)
     print("\nOn the director, ipvsadm -Ln --stats:\n" + stats.stdout)

@@ -33,6 +33,27 @@ def test_check_mode_on_fresh_hosts_predicts_changes_and_makes_none(dr):
     assert dr.out("rs1", "sysctl -n net.ipv4.conf.all.arp_ignore").strip() == "0"
 
 
+def test_real_server_without_a_vip_fails_in_preflight_and_changes_nothing(dr):
+    # No VIP given and none to derive: the role's preflight stops before any task changes the host.
+    probe = "ip -br addr; sysctl -a --pattern 'arp_(ignore|announce)'; ls /etc/sysctl.d /etc/systemd/system"
+    before = dr.out("rs2", probe)
+    proc, result = dr.converge(extra_vars={"dr_realserver_vips": [], "dr_realserver_director_group": ""}, limit="rs2")
+    assert proc.returncode != 0
+    assert "No VIPs" in proc.stdout, proc.stdout[-5000:]
+    assert playbook.changed_counts(result) == {"rs2": 0}
+    assert dr.out("rs2", probe) == before
+
+
+def test_director_without_the_vip_fails_in_preflight_and_changes_nothing(dr):
+    probe = "ip -br addr; ipvsadm -S -n; ls /etc/modules-load.d /etc/sysctl.d"
+    before = dr.out("director", probe)
+    proc, result = dr.converge(extra_vars={"director_vips": []}, limit="directors")
+    assert proc.returncode != 0
+    assert "VIP must be on this director" in proc.stdout, proc.stdout[-5000:]
+    assert playbook.changed_counts(result) == {"director": 0}
+    assert dr.out("director", probe) == before
+
+
 def test_second_converge_changes_nothing(dr, converged):
     assert playbook.failed_counts(converged) == {"director": 0, "rs1": 0, "rs2": 0}
     proc, result = dr.converge()
@@ -60,15 +81,11 @@ def test_round_robin_and_replies_bypass_the_director(dr, converged):
     answers = dr.requests(10)
     assert sorted(set(answers)) == ["rs1", "rs2"], answers
     assert all(a != b for a, b in zip(answers, answers[1:])), answers
-    stats = dr.out("director", "ipvsadm -Ln --stats --exact -t %s:80" % VIP).splitlines()
-    service = [line.split() for line in stats if line.startswith("TCP")][0]
-    conns, in_pkts, out_pkts = int(service[2]), int(service[3]), int(service[4])
-    assert conns == 10 and in_pkts > 0
-    assert out_pkts == 0
+    stats = dr.service_stats()
+    assert stats["conns"] == 10 and stats["inpkts"] > 0
+    assert stats["outpkts"] == 0, stats
 
 
 def test_client_resolves_the_vip_to_the_directors_mac(dr, converged):
-    dr.requests(1)
-    director_mac = dr.out("director", "cat /sys/class/net/eth1/address").strip()
-    neigh = json.loads(dr.out("client", "ip -j neigh show %s" % VIP))
-    assert [n.get("lladdr") for n in neigh] == [director_mac]
+    client_sees, director_mac = dr.vip_neighbours()
+    assert client_sees == [director_mac]

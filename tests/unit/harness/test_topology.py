@@ -2,7 +2,10 @@
 
 import pytest
 
-from lab_harness import topology, vm
+import yaml
+
+from lab_harness import playbook, topology, vm
+from lab_harness.cluster import LABS
 
 GOOD = """
 networks:
@@ -29,7 +32,7 @@ def test_good_topology_parses_in_order():
     assert director.memory == 640 and director.cpus == 1
 
 
-@pytest.mark.parametrize("name", ["smoke", "nat", "dr", "ha"])
+@pytest.mark.parametrize("name", ["smoke", "nat", "dr", "tun", "ha"])
 def test_shipped_topologies_are_valid(name):
     topo = topology.resolve(name)
     assert topo.hosts
@@ -41,6 +44,23 @@ def test_nat_topology_has_the_seed_addresses():
     assert addrs == {"client": {"public": "192.168.2.50"},
                      "director": {"public": "192.168.2.54", "private": "192.168.4.54"},
                      "rs1": {"private": "192.168.4.52"}, "rs2": {"private": "192.168.4.53"}}
+
+
+@pytest.mark.parametrize("scenario", sorted(LABS))
+def test_seed_inventory_matches_its_topology(scenario):
+    """The seed inventory's hosts, groups and addresses are those the harness boots for its scenario."""
+    seed = yaml.safe_load((playbook.REPO / LABS[scenario][0] / "hosts.yml").read_text())
+    topo = topology.resolve(scenario)
+    booted = {h.name: ({str(a.ip) for n in h.nics for a in n.addresses}, set(h.groups)) for h in topo.hosts}
+    seen = set()
+    for group, body in seed["all"]["children"].items():
+        for name, hostvars in body["hosts"].items():
+            addresses, groups = booted[name]
+            seen.add(name)
+            assert group in groups, (name, group)
+            assert hostvars["ansible_host"] in addresses, name
+            assert hostvars.get("lvs_rip", hostvars["ansible_host"]) in addresses, name
+    assert seen == set(booted)
 
 
 BAD = [
@@ -106,7 +126,7 @@ def test_bad_topology_is_rejected_with_a_clear_message(text, pattern):
 
 
 def test_unknown_shipped_name_lists_the_shipped_ones():
-    with pytest.raises(topology.TopologyError, match=r"no topology 'nope' \(shipped: dr, ha, nat, smoke\)"):
+    with pytest.raises(topology.TopologyError, match=r"no topology 'nope' \(shipped: dr, ha, nat, smoke, tun\)"):
         topology.resolve("nope")
 
 
