@@ -31,6 +31,12 @@ class Cluster:
         return playbook.run_playbook(inventories, playbook.REPO / (play or self.playbook), extra_vars=extra_vars,
                                      check=check, limit=limit)
 
+    def converge_ok(self, **kwargs):
+        """converge() that must succeed; returns the recap. The failure shows the end of the output."""
+        proc, result = self.converge(**kwargs)
+        assert proc.returncode == 0, proc.stdout[-20000:] + proc.stderr[-5000:]
+        return result
+
     def sh(self, host, command, timeout=120):
         """Run a shell command in a guest; returns the CompletedProcess."""
         return subprocess.run(vm.ssh_argv(self.state, host, [command]), capture_output=True, text=True,

@@ -18,14 +18,11 @@ def dr(dr_lab):
 
 @pytest.fixture(scope="module")
 def converged(dr):
-    proc, result = dr.converge()
-    assert proc.returncode == 0, proc.stdout[-20000:] + proc.stderr[-5000:]
-    return result
+    return dr.converge_ok()
 
 
 def test_check_mode_on_fresh_hosts_predicts_changes_and_makes_none(dr):
-    proc, result = dr.converge(check=True)
-    assert proc.returncode == 0, proc.stdout[-20000:] + proc.stderr[-5000:]
+    result = dr.converge_ok(check=True)
     changed = playbook.changed_counts(result)
     assert changed["director"] > 0 and changed["rs1"] > 0
     assert VIP not in dr.out("rs1", "ip -br addr show dev lo")
@@ -56,8 +53,7 @@ def test_director_without_the_vip_fails_in_preflight_and_changes_nothing(dr):
 
 def test_second_converge_changes_nothing(dr, converged):
     assert playbook.failed_counts(converged) == {"director": 0, "rs1": 0, "rs2": 0}
-    proc, result = dr.converge()
-    assert proc.returncode == 0, proc.stdout[-20000:]
+    result = dr.converge_ok()
     assert playbook.changed_counts(result) == {"director": 0, "rs1": 0, "rs2": 0}
 
 

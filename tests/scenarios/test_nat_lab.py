@@ -23,9 +23,7 @@ def nat(nat_lab):
 
 @pytest.fixture(scope="module")
 def converged(nat):
-    proc, result = nat.converge()
-    assert proc.returncode == 0, proc.stdout[-20000:] + proc.stderr[-5000:]
-    return result
+    return nat.converge_ok()
 
 
 def test_every_host_answers_on_its_segments(nat):
@@ -47,8 +45,7 @@ def test_every_host_answers_on_its_segments(nat):
 
 
 def test_check_mode_on_fresh_hosts_predicts_changes_and_makes_none(nat):
-    proc, result = nat.converge(check=True)
-    assert proc.returncode == 0, proc.stdout[-20000:] + proc.stderr[-5000:]
+    result = nat.converge_ok(check=True)
     changed = playbook.changed_counts(result)
     assert changed["director"] > 0 and changed["rs1"] > 0 and changed["rs2"] > 0
     assert nat.out("director", "ipvsadm -S -n 2>/dev/null || true").strip() == ""
@@ -58,8 +55,7 @@ def test_check_mode_on_fresh_hosts_predicts_changes_and_makes_none(nat):
 
 def test_converge_then_second_run_changes_nothing(nat, converged):
     assert playbook.failed_counts(converged) == {"director": 0, "rs1": 0, "rs2": 0}
-    proc, result = nat.converge()
-    assert proc.returncode == 0, proc.stdout[-20000:]
+    result = nat.converge_ok()
     assert playbook.changed_counts(result) == {"director": 0, "rs1": 0, "rs2": 0}
 
 
@@ -87,14 +83,12 @@ def test_wrr_weights_1_to_2_split_30_requests_10_to_20(nat, converged):
     services = [{"protocol": "tcp", "address": "192.168.2.54", "port": 80, "scheduler": "wrr",
                  "real_servers": [{"address": "192.168.4.52", "forwarding": "nat", "weight": 1},
                                   {"address": "192.168.4.53", "forwarding": "nat", "weight": 2}]}]
-    proc = nat.converge(extra_vars={"director_services": services}, limit="directors")[0]
-    assert proc.returncode == 0, proc.stdout[-20000:]
+    nat.converge_ok(extra_vars={"director_services": services}, limit="directors")
     try:
         counts = collections.Counter(nat.requests(30))
         assert counts == {"rs1": 10, "rs2": 20}
     finally:
-        proc = nat.converge(limit="directors")[0]
-        assert proc.returncode == 0
+        nat.converge_ok(limit="directors")
 
 
 def test_status_playbook_shows_every_real_server(nat, converged):

@@ -23,9 +23,7 @@ def tun(tun_lab):
 
 @pytest.fixture(scope="module")
 def converged(tun):
-    proc, result = tun.converge()
-    assert proc.returncode == 0, proc.stdout[-20000:] + proc.stderr[-5000:]
-    return result
+    return tun.converge_ok()
 
 
 def tunl0_rx_packets(tun, host):
@@ -34,8 +32,7 @@ def tunl0_rx_packets(tun, host):
 
 
 def test_check_mode_on_fresh_hosts_predicts_changes_and_makes_none(tun):
-    proc, result = tun.converge(check=True)
-    assert proc.returncode == 0, proc.stdout[-20000:] + proc.stderr[-5000:]
+    result = tun.converge_ok(check=True)
     changed = playbook.changed_counts(result)
     assert changed["director"] > 0 and changed["rs1"] > 0 and changed["rs2"] > 0
     assert VIP not in tun.out("rs1", "ip -br addr")
@@ -55,8 +52,7 @@ def test_real_server_without_a_vip_fails_in_preflight_and_changes_nothing(tun):
 
 def test_second_converge_changes_nothing(tun, converged):
     assert playbook.failed_counts(converged) == {"director": 0, "rs1": 0, "rs2": 0}
-    proc, result = tun.converge()
-    assert proc.returncode == 0, proc.stdout[-20000:]
+    result = tun.converge_ok()
     assert playbook.changed_counts(result) == {"director": 0, "rs1": 0, "rs2": 0}
 
 
