@@ -82,7 +82,7 @@ scenarios: deps venv image ## Molecule scenarios on lab guests
 	$(PY) -m pytest -q tests/scenarios
 
 test: deps venv image gates ## Everything: gates, then one pytest run of unit, integration and scenarios
-	$(PY) -m pytest tests/unit tests/integration tests/scenarios
+	$(PY) -m pytest --durations=12 tests/unit tests/integration tests/scenarios
 
 lab-smoke: deps venv image ## Boot one guest, converge and verify it with molecule
 	molecule test -s smoke
