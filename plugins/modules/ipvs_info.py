@@ -18,6 +18,9 @@ description:
   - Reads with C(ipvsadm -S -n) and C(ipvsadm -L -n) (C(--thresholds), C(--stats --exact), C(--rate --exact),
     C(--timeout), C(--daemon)) under C(LC_ALL=C). Never changes anything; when the C(ip_vs) kernel module is
     not loaded it does not load it and returns RV(loaded=false).
+notes:
+  - The kernel adds its per-CPU counters into the totals every 2 seconds (the rate estimator), so counters
+    read right after traffic can lag by up to that long; read again after 2 seconds for exact totals.
 extends_documentation_fragment:
   - lvs.cluster.attributes
 attributes:
