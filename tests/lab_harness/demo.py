@@ -1,4 +1,4 @@
-"""`make lab`: boot the seed's NAT (or DR) lab, converge it with the collection, show traffic via the VIP.
+"""`make lab`: boot the seed's NAT (or DR, or the TUN) lab, converge it with the collection, show traffic via the VIP.
 
 python tests/lab_harness/demo.py nat|dr|tun [--requests N] [--release bookworm|trixie]
 The lab stays up at the end so it can be explored; the last lines say how to log in and tear down.
@@ -17,7 +17,6 @@ from lab_harness import image, playbook, topology, vm  # noqa: E402
 from lab_harness.cluster import LABS  # noqa: E402
 from lab_harness.progress import Timer, say  # noqa: E402
 
-SCENARIOS = LABS  # scenario name = topology name: (seed inventory, playbook, VIP)
 MAX_REQUESTS = 500
 
 
@@ -29,7 +28,7 @@ def running_lab(run_id):
 
 
 def converge(state, scenario):
-    seed_inventory, play = SCENARIOS[scenario][:2]
+    seed_inventory, play = LABS[scenario][:2]
     # The seed inventory brings the lab's variables; the harness inventory, read last, brings the
     # connection details (127.0.0.1 and the forwarded SSH port) over the seed's addresses.
     argv = [str(Path(sys.executable).parent / "ansible-playbook"),
@@ -63,13 +62,13 @@ def show(answers, vip):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("scenario", choices=sorted(SCENARIOS))
+    parser.add_argument("scenario", choices=sorted(LABS))
     parser.add_argument("--requests", type=int, default=12)
     parser.add_argument("--release", default=image.DEFAULT_RELEASE, choices=image.RELEASES)
     args = parser.parse_args(argv)
     if not 1 <= args.requests <= MAX_REQUESTS:
         parser.error("--requests must be from 1 to %d" % MAX_REQUESTS)
-    topo_name, vip = args.scenario, SCENARIOS[args.scenario][2]
+    topo_name, vip = args.scenario, LABS[args.scenario][2]
     started = time.monotonic()
     run_id = "lab-%s" % args.scenario
     state = running_lab(run_id)

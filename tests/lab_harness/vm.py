@@ -278,17 +278,18 @@ def up(topology, release=image_mod.DEFAULT_RELEASE, run_id=None, inventory_path=
                                 str(overlay)], check=True)
                 # The SSH port is free when chosen but another process may take it before qemu binds
                 # it; qemu then exits at once, so start it again on another port.
+                qemu_log = run_dir / ("%s.qemu.log" % host.name)
                 for attempt in range(3):
                     port = _free_tcp_port()
                     argv = _qemu_argv(run_id, run_dir, img, host, index, run_byte, port, state["segments"], accel)
-                    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,  # noqa: S603
-                                            stderr=open(run_dir / ("%s.qemu.log" % host.name), "w"),
-                                            start_new_session=True)
+                    with open(qemu_log, "w") as log:
+                        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,  # noqa: S603
+                                                stderr=log, start_new_session=True)
                     time.sleep(0.5)
                     if proc.poll() is None:
                         break
                     say("%s: qemu exited at start (attempt %d): %s" % (
-                        host.name, attempt + 1, (run_dir / ("%s.qemu.log" % host.name)).read_text(errors="replace").strip()[-300:]))
+                        host.name, attempt + 1, qemu_log.read_text(errors="replace").strip()[-300:]))
                 state["hosts"][host.name] = {"pid": proc.pid, "ssh_port": port, "argv": argv,
                                              "console": str(run_dir / ("%s.console.log" % host.name))}
                 _write_state(run_dir, state)
