@@ -23,9 +23,14 @@ export ANSIBLE_HOST_KEY_CHECKING := False
 export NO_COLOR := 1
 export PY_COLORS := 0
 LAB := $(PY) -m lab_harness
+# make test's time budget: phases outside pytest append "name<TAB>seconds" here, pytest prints the table.
+PHASES    := $(BUILD)/phases.tsv
+TIMED     := python3 tests/phases.py
+# Lab runs (integration, scenarios, make lab, bench) use Mitogen; LVSLAB_STRATEGY=linear for plain Ansible.
+export LVSLAB_STRATEGY ?= mitogen_linear
 
 .PHONY: help deps venv image unit sanity lint docs-lint changelog-lint gates integration scenarios \
-        test lab lab-up lab-down lab-status lab-smoke bench clean
+        images-extra test lab lab-up lab-down lab-status lab-smoke bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
@@ -57,7 +62,9 @@ unit: venv ## Unit tests (no guests)
 
 sanity: venv ## ansible-test sanity on a copy of the tree at .../ansible_collections/lvs/cluster
 	rm -rf $(SANITY) && mkdir -p $(SANITY)
-	git ls-files -co --exclude-standard -z | xargs -0 -I{} cp --parents -d {} $(SANITY)/ 2>/dev/null || true
+	@# Tracked and new files, less those deleted in the work tree; any copy error fails the gate.
+	{ git ls-files -co --exclude-standard; git ls-files -d; git ls-files -d; } | sort | uniq -u \
+	  | tr '\n' '\0' | tar --null -T - -cf - | tar -xf - -C $(SANITY)
 	pipver=$$($(PY) -c 'from ansible_test._internal.python_requirements import PIP_VERSION as v; print(v)' 2>/dev/null || echo 24.2); \
 	  cache=$$HOME/.ansible/test/cache/get_pip_$${pipver//./_}.py; mkdir -p $$(dirname $$cache); \
 	  [ -s $$cache ] || cp tests/sanity/get_pip_offline.py $$cache
@@ -81,8 +88,18 @@ integration: deps venv image ## Module and role integration targets in a lab gue
 scenarios: deps venv image ## Molecule scenarios on lab guests
 	$(PY) -m pytest -q tests/scenarios
 
-test: deps venv image gates ## Everything: gates, then one pytest run of unit, integration and scenarios
+test: export LVSLAB_PHASES = $(PHASES)
+test: ## Everything: set-up, gates, one pytest run of unit, integration and scenarios, then the time budget
+	@mkdir -p $(BUILD) && : > $(PHASES)
+	$(TIMED) "set-up: apt, venv, images" -- $(MAKE) --no-print-directory deps venv image images-extra
+	$(TIMED) "gate: sanity" -- $(MAKE) --no-print-directory sanity
+	$(TIMED) "gate: ansible-lint" -- $(MAKE) --no-print-directory lint
+	$(TIMED) "gate: docs lint" -- $(MAKE) --no-print-directory docs-lint
+	$(TIMED) "gate: changelog lint" -- $(MAKE) --no-print-directory changelog-lint
 	$(PY) -m pytest --durations=12 tests/unit tests/integration tests/scenarios
+
+images-extra: deps venv ## Build (or reuse) the trixie image the molecule scenario boots
+	$(LAB) image --release trixie
 
 lab-smoke: deps venv image ## Boot one guest, converge and verify it with molecule
 	molecule test -s smoke

@@ -10,7 +10,9 @@ TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))
 
 from lab_harness import playbook, topology, vm  # noqa: E402
-
+from lab_harness.cluster import Cluster  # noqa: E402
+from phases import (pytest_runtest_logreport, pytest_runtest_logstart,  # noqa: E402,F401 (hooks)
+                    pytest_terminal_summary, timed)
 sys.path.insert(0, str(playbook.ensure_collection_link()))
 
 
@@ -28,7 +30,8 @@ def _boot(topology_name, env_var):
         state = vm.find_run(run_id)
         yield Lab(state["run_id"], Path(state["dir"]) / "inventory.yml")
         return
-    state = vm.up(topology.resolve(topology_name))
+    with timed("boot %s" % topology_name):
+        state = vm.up(topology.resolve(topology_name))
     try:
         yield Lab(state["run_id"], Path(state["dir"]) / "inventory.yml")
     finally:
@@ -36,22 +39,34 @@ def _boot(topology_name, env_var):
             vm.down(state["run_id"])
 
 
-@pytest.fixture(scope="module")
-def nat_lab():
-    """The seed's NAT topology (client, director, rs1, rs2), booted for one test module."""
-    yield from _boot("nat", "LVSLAB_NAT_RUN")
+@pytest.fixture(scope="session")
+def seed_lab():
+    """One set of hosts (client, director, rs1, rs2) for the NAT, DR and TUN scenarios, booted once.
+
+    Every host is recorded as it booted; each scenario resets the hosts to that record first
+    (seed_cluster), so it starts from fresh hosts without a boot of its own.
+    """
+    for lab in _boot("seed", "LVSLAB_SEED_RUN"):
+        with timed("reset"):
+            Cluster("nat", lab).snapshot()
+        yield lab
+
+
+@pytest.fixture(scope="session")
+def fresh_converges():
+    """scenario -> the tasks each host changed in that lab's first converge on fresh or reset hosts."""
+    return {}
 
 
 @pytest.fixture(scope="module")
-def dr_lab():
-    """The seed's DR topology (client, director, rs1, rs2), booted for one test module."""
-    yield from _boot("dr", "LVSLAB_DR_RUN")
-
-
-@pytest.fixture(scope="module")
-def tun_lab():
-    """The TUN topology (client, director, rs1, rs2; requests tunnelled over a site network)."""
-    yield from _boot("tun", "LVSLAB_TUN_RUN")
+def seed_cluster(seed_lab):
+    """seed_cluster("nat"|"dr"|"tun"): reset the seed lab's hosts to how they booted, and a Cluster on them."""
+    def make(scenario):
+        cluster = Cluster(scenario, seed_lab)
+        with timed("reset"):
+            cluster.reset()
+        return cluster
+    return make
 
 
 @pytest.fixture(scope="module")

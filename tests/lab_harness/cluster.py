@@ -3,10 +3,14 @@
 import json
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import testinfra
 
 from . import playbook, vm
+
+RESET_SCRIPT = Path(__file__).with_name("guest_reset.py")
 
 LABS = {
     # scenario: (seed inventory, playbook, VIP)
@@ -25,22 +29,54 @@ class Cluster:
         self.state = vm.find_run(lab.run_id)
         self.inventory, self.playbook, self.vip = LABS[scenario]
 
-    def converge(self, extra_vars=None, check=False, limit=None, play=None):
-        """Run the lab playbook (seed inventory first, harness inventory last so its connection wins)."""
+    def converge(self, extra_vars=None, check=False, limit=None, play=None, strategy=None):
+        """Run the lab playbook (seed inventory first, harness inventory last so its connection wins).
+
+        strategy ("linear" or "mitogen_linear") overrides LVSLAB_STRATEGY for this run.
+        """
         inventories = [playbook.REPO / self.inventory, "%s/inventory.yml" % self.state["dir"]]
         return playbook.run_playbook(inventories, playbook.REPO / (play or self.playbook), extra_vars=extra_vars,
-                                     check=check, limit=limit)
+                                     check=check, limit=limit, strategy_name=strategy)
 
     def converge_ok(self, **kwargs):
-        """converge() that must succeed; returns the recap. The failure shows the end of the output."""
+        """converge() that must succeed; returns the recap plus "changed_tasks" (host -> task names).
+
+        The failure shows the end of the output.
+        """
         proc, result = self.converge(**kwargs)
         assert proc.returncode == 0, proc.stdout[-20000:] + proc.stderr[-5000:]
+        result["changed_tasks"] = playbook.changed_tasks(proc.stdout)
         return result
 
-    def sh(self, host, command, timeout=120):
+    def sh(self, host, command, timeout=120, stdin=None):
         """Run a shell command in a guest; returns the CompletedProcess."""
         return subprocess.run(vm.ssh_argv(self.state, host, [command]), capture_output=True, text=True,
-                              check=False, timeout=timeout)
+                              check=False, timeout=timeout, input=stdin)
+
+    def guest_reset(self, action):
+        """Run guest_reset.py's action on every host at once; host -> stdout. Fails on any error."""
+        script = RESET_SCRIPT.read_text()
+
+        def one(host):
+            proc = self.sh(host, "python3 - %s" % action, timeout=300, stdin=script)
+            assert proc.returncode == 0, "%s: guest_reset %s failed: %s%s" % (host, action, proc.stdout, proc.stderr)
+            return host, proc.stdout
+
+        with ThreadPoolExecutor(max_workers=len(self.state["hosts"])) as pool:
+            return dict(pool.map(one, sorted(self.state["hosts"])))
+
+    def snapshot(self):
+        """Record every host as it booted (once per boot of the lab; later calls keep the first)."""
+        self.guest_reset("snapshot")
+
+    def reset(self):
+        """Return every host to its snapshot; fails naming whatever the reset could not put back."""
+        left = {host: json.loads(out) for host, out in self.guest_reset("reset").items()}
+        assert left == {host: [] for host in left}, "reset left differences: %s" % json.dumps(left, indent=1)
+
+    def fingerprints(self):
+        """host -> the state guest_reset.py compares (files, modules, sysctls, addresses, routes, IPVS, units)."""
+        return {host: json.loads(out) for host, out in self.guest_reset("fingerprint").items()}
 
     def out(self, host, command):
         proc = self.sh(host, command)

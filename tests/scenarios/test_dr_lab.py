@@ -5,15 +5,14 @@ import json
 import pytest
 
 from lab_harness import playbook
-from lab_harness.cluster import Cluster
 
-pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("dr-lab")]
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("seed-lab")]
 VIP = "192.168.4.253"
 
 
 @pytest.fixture(scope="module")
-def dr(dr_lab):
-    return Cluster("dr", dr_lab)
+def dr(seed_cluster):
+    return seed_cluster("dr")
 
 
 @pytest.fixture(scope="module")

@@ -10,16 +10,15 @@ import json
 import pytest
 
 from lab_harness import playbook
-from lab_harness.cluster import Cluster
 
-pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("tun-lab")]
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("seed-lab")]
 VIP = "192.168.4.253"
 RIPS = {"rs1": "192.168.6.52", "rs2": "192.168.6.53"}
 
 
 @pytest.fixture(scope="module")
-def tun(tun_lab):
-    return Cluster("tun", tun_lab)
+def tun(seed_cluster):
+    return seed_cluster("tun")
 
 
 @pytest.fixture(scope="module")
