@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lab_harness import playbook
+from lab_harness import image, playbook
 
 SCENARIOS = sorted(p.parent.name for p in (playbook.REPO / "extensions" / "molecule").glob("*/molecule.yml"))
 
@@ -17,6 +17,14 @@ pytestmark = pytest.mark.xdist_group("molecule")
 # Debian 13 here; Debian 12 is the release every other lab test boots. `make lab-smoke` runs
 # bookworm, and LVSLAB_MOLECULE_RELEASES="bookworm trixie" runs both.
 RELEASES = tuple(os.environ.get("LVSLAB_MOLECULE_RELEASES", "trixie").split())
+
+
+def test_releases_and_scenarios_are_given():
+    """An empty parameter list would turn test_molecule_scenario into a skip that nobody reads."""
+    assert RELEASES, "LVSLAB_MOLECULE_RELEASES is empty: name one release or more (%s)" % ", ".join(image.RELEASES)
+    unknown = sorted(set(RELEASES) - set(image.RELEASES))
+    assert not unknown, "LVSLAB_MOLECULE_RELEASES names unknown releases %s" % ", ".join(unknown)
+    assert SCENARIOS, "no molecule scenario under extensions/molecule"
 
 
 @pytest.mark.lab

@@ -126,7 +126,7 @@ def test_bad_topology_is_rejected_with_a_clear_message(text, pattern):
 
 
 def test_unknown_shipped_name_lists_the_shipped_ones():
-    with pytest.raises(topology.TopologyError, match=r"no topology 'nope' \(shipped: dr, ha, nat, smoke, tun\)"):
+    with pytest.raises(topology.TopologyError, match=r"no topology 'nope' \(shipped: dr, ha, nat, seed, smoke, tun\)"):
         topology.resolve("nope")
 
 

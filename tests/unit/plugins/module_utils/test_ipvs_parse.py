@@ -1,6 +1,7 @@
 """Parser and normaliser of ipvsadm output, on outputs captured from the lab kernel (6.1, ipvsadm 1.31).
 
-full_rules_input.txt is what was fed to 'ipvsadm -R'; full_*.txt are the kernel's answers.
+full_rules_input.txt is what was fed to 'ipvsadm -R'; full_*.txt and traffic_*.txt are the kernel's
+answers, written by tests/unit/fixtures/ipvsadm/capture.py (the README there names each command).
 """
 
 from pathlib import Path
@@ -108,9 +109,10 @@ def test_listing_stats_and_rates_with_traffic():
     stats = P.parse_listing(fixture('traffic_stats.txt'))
     rates = P.parse_listing(fixture('traffic_rate.txt'))
     key, dkey = ('tcp', '192.0.2.100', 80), ('192.0.2.10', 8080)
-    assert stats[key]['columns'] == [2, 7, 0, 420, 0]
-    assert stats[key]['real_servers'][dkey] == [2, 7, 0, 420, 0]
-    assert rates[key]['columns'] == [0, 0, 0, 16, 0]
+    assert stats[key]['columns'] == [2, 6, 0, 360, 0]
+    assert stats[key]['real_servers'][dkey] == [2, 6, 0, 360, 0]
+    assert rates[key]['columns'] == [0, 0, 0, 3, 0]
+    assert rates[key]['real_servers'][dkey] == [0, 0, 0, 3, 0]
     assert P.connections(P.parse_listing(fixture('traffic_thresholds.txt')), key, dkey) == (2, 0)
     assert P.connections(P.parse_listing(fixture('traffic_thresholds.txt')), key, ('1.1.1.1', 1)) is None
 

@@ -1,170 +1,195 @@
 """A fake IPVS kernel behind ipvsadm, for running the modules' main() with only run_command replaced.
 
-It keeps a table, answers -S -n, -L -n (--thresholds, --stats --exact, --rate --exact, --timeout,
---daemon) in ipvsadm's formats, executes -R batches line by line like ipvsadm 1.31 (kernel errors go
-to stderr and processing continues; rc is the last line's), and modprobe. Module-file paths are
-real files under a temporary directory so that the modules' /proc and /sys checks work unchanged.
+It keeps a table and answers ipvsadm the way ipvsadm 1.31 on the lab kernel does, with its own
+grammar (fake_ipvsadm_argv) and its own output (fake_ipvsadm_output), nothing from plugins/:
+-S -n, -L -n (--thresholds, --stats, --rate, --tun-info, --timeout, --daemon; one service or all),
+-R batches line by line, and modprobe. In -R a usage error ends the batch (rc 2), while a kernel
+error or a line popt cannot read goes to stderr and the batch goes on; rc is the last line's.
+Module-file paths are real files under a temporary directory so that the modules' /proc and /sys
+checks work unchanged.
 """
 
-import copy
 import os
 
-from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs_model as M
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_parse import parse_rule
+from fake_ipvsadm_argv import PoptError, Usage, parse, selector, server_entry, service_entry
+from fake_ipvsadm_output import listing, save
 
-AVAILABLE_SCHEDULERS = set(M.SCHEDULERS) - {'twos'}
+# the schedulers of the lab kernel (6.1 has no ip_vs_twos)
+AVAILABLE_SCHEDULERS = {'rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh'}
+AVAILABLE_PES = {'sip'}
+# counters of every service and real server: one distinct value per column, and bytes_in above 10^8
+# so that a listing without --exact prints '123456K' and cannot be read as a number
+STATS = ((5, 50, 40, 123456789, 4000), (1, 10, 8, 1000, 800))
+RATES = ((6, 60, 30, 4800, 2400), (2, 20, 10, 1600, 800))
+TIMEOUT = 'Timeout (tcp tcpfin udp): 900 120 300\n'
+USAGE_RC = 2
+KERNEL_ERROR_RC = 255           # also popt's errors
+
+
+def _key(svc):
+    return (svc['fwmark'], svc['family'], svc['protocol'], svc['address'], svc['port'])
+
+
+def _dest_key(dest):
+    return (dest['family'], dest['address'], dest['port'])
 
 
 class FakeKernel(object):
 
-    def __init__(self, tmpdir, rules='', loaded=True):
+    def __init__(self, tmpdir, rules='', loaded=True, stats=STATS, rates=RATES):
         self.proc = os.path.join(str(tmpdir), 'proc_ip_vs')
         self.sys = os.path.join(str(tmpdir), 'sys_module')
         os.makedirs(self.sys)
-        self.table = {}
+        self.services = {}
         self.calls = []
+        self.restores = []          # the stdin of every -R, in order
+        self.counters = {'stats': stats, 'rate': rates}
         if loaded:
             self._modprobe('ip_vs')
         if rules:
             rc, out, err = self._restore(rules)
             assert rc == 0 and not err, err
 
-    # ---- helpers ----
+    def set_connections(self, service, server, active, inactive):
+        """Connection counts of one real server, named as on ipvsadm's command line ('-t VIP:80', '10.0.0.1:80')."""
+        cmd, opts, spelled = parse(['-d'] + service.split() + ['-r', server])
+        svc = self.services[_key(selector(opts, spelled))]
+        dest = svc['dests'][_dest_key(server_entry(svc, opts, spelled, delete=True))]
+        dest['active'], dest['inactive'] = active, inactive
+
+    def rules(self):
+        """The table as -R lines in ipvsadm -S -n order and form, plus -x/-y (which -S drops)."""
+        return save(self.services.values(), thresholds=True)
+
+    # ---- the kernel ----
     def _modprobe(self, name):
         if name == 'ip_vs':
             open(self.proc, 'w').close()
-        elif name.startswith('ip_vs_') and name[6:] not in AVAILABLE_SCHEDULERS and name != 'ip_vs_pe_sip':
+        elif name[6:] not in AVAILABLE_SCHEDULERS and name[9:] not in AVAILABLE_PES:
             return 1, '', 'modprobe: FATAL: Module %s not found in directory /lib/modules/6.1.0-56-amd64\n' % name
         os.makedirs(os.path.join(self.sys, name), exist_ok=True)
         return 0, '', ''
 
-    def rules(self):
-        """The table as -R lines including thresholds (what a byte-identical check compares)."""
-        lines = []
-        for key in M.sorted_keys(self.table):
-            svc = self.table[key]
-            lines.append(' '.join(M.service_line('-A', svc)))
-            for dkey in M.sorted_keys(svc['real_servers']):
-                lines.append(' '.join(M.dest_line('-a', svc, svc['real_servers'][dkey])))
-        return lines
+    def _with_counters(self, svc):
+        svc = dict(svc, stats=self.counters['stats'][0], rate=self.counters['rate'][0])
+        svc['dests'] = dict((k, dict(d, stats=self.counters['stats'][1], rate=self.counters['rate'][1]))
+                            for k, d in svc['dests'].items())
+        return svc
 
-    def _save(self):
-        out = []
-        for line in self.rules():
-            tokens = line.split()
-            for opt in ('-x', '-y'):     # -S never writes thresholds
-                if opt in tokens:
-                    i = tokens.index(opt)
-                    del tokens[i:i + 2]
-            out.append(' '.join(tokens))
-        return ''.join(line + '\n' for line in out)
-
-    def _listing(self, mode, only=None):
-        head = {'--thresholds': 'Prot LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn \n',
-                '--stats': 'Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes\n',
-                '--rate': 'Prot LocalAddress:Port                 CPS    InPPS   OutPPS    InBPS   OutBPS\n'}[mode]
-        out = ['IP Virtual Server version 1.2.1 (size=4096)\n', head, '  -> RemoteAddress:Port\n']
-        for key in M.sorted_keys(self.table):
-            if only is not None and key != only:
-                continue
-            svc = self.table[key]
-            if svc['fwmark']:
-                name = 'FWM  %d%s' % (svc['fwmark'], ' IPv6' if svc['family'] == 'ipv6' else '')
-            else:
-                name = '%-4s %s' % (svc['protocol'].upper(), M.endpoint(svc['address'], svc['port']))
-            if mode == '--thresholds':
-                out.append('%s %s\n' % (name, svc['scheduler']))
-            else:
-                out.append('%-33s %8d %8d %8d %8d %8d\n' % (name, 5, 50, 40, 5000, 4000))
-            for dkey in M.sorted_keys(svc['real_servers']):
-                d = svc['real_servers'][dkey]
-                ep = M.endpoint(d['address'], d['port'])
-                if mode == '--thresholds':
-                    active, inactive = d.get('_conns', (0, 0))
-                    out.append('  -> %-28s %-10d %-10d %-10d %-10d\n' % (ep, d['upper_threshold'], d['lower_threshold'], active, inactive))
-                else:
-                    out.append('  -> %-28s %8d %8d %8d %8d %8d\n' % (ep, 1, 10, 8, 1000, 800))
-        return ''.join(out)
-
-    def _apply(self, line):
-        cmd, svc, dest = parse_rule(line)
-        key = M.service_key(svc)
-        cur = self.table.get(key)
-        if cmd == '-A':
-            if cur is not None:
-                return 'Service already exists'
-            if svc['scheduler'] not in AVAILABLE_SCHEDULERS:
-                return 'Scheduler or persistence engine not found'
-            self.table[key] = svc
-        elif cmd == '-E':
-            if cur is None:
-                return 'No such service'
-            if svc['scheduler'] not in AVAILABLE_SCHEDULERS:
-                return 'Scheduler or persistence engine not found'
-            svc['real_servers'] = cur['real_servers']
-            self.table[key] = svc
-        elif cmd == '-D':
-            if cur is None:
-                return 'No such service'
-            del self.table[key]
+    def _execute(self, argv):
+        """One table command (a -R line); returns the kernel's error message or None."""
+        cmd, opts, spelled = parse(argv)
+        if cmd in ('add-service', 'edit-service'):
+            svc = service_entry(opts, spelled)
+        elif cmd in ('delete-service', 'add-server', 'edit-server', 'delete-server'):
+            svc = selector(opts, spelled)
         else:
+            raise Usage('the fake runs only -A -E -D -a -e -d inside -R, not %s' % cmd)
+        key = _key(svc)
+        cur = self.services.get(key)
+        if cmd in ('add-service', 'edit-service'):
+            if cmd == 'add-service' and cur is not None:
+                return 'Service already exists'
+            if cmd == 'edit-service' and cur is None:
+                return 'No such service'
+            if svc['scheduler'] not in AVAILABLE_SCHEDULERS or (svc['pe'] and svc['pe'] not in AVAILABLE_PES):
+                return 'Scheduler or persistence engine not found'
+            svc['dests'] = cur['dests'] if cur else {}
+            self.services[key] = svc
+            return None
+        if cmd == 'delete-service':
             if cur is None:
-                return 'Service not defined'
-            if dest['lower_threshold'] > dest['upper_threshold']:
-                return 'Numerical result out of range'
-            dkey = M.dest_key(dest)
-            exists = dkey in cur['real_servers']
-            if cmd == '-a' and exists:
-                return 'Destination already exists'
-            if cmd in ('-e', '-d') and not exists:
+                return 'No such service'
+            del self.services[key]
+            return None
+        if cur is None:
+            return 'Service not defined'
+        dest = server_entry(cur, opts, spelled, delete=cmd == 'delete-server')
+        dkey = _dest_key(dest)
+        old = cur['dests'].get(dkey)
+        if cmd == 'delete-server':
+            if old is None:
                 return 'No such destination'
-            if cmd == '-d':
-                del cur['real_servers'][dkey]
-            else:
-                cur['real_servers'][dkey] = dest
+            del cur['dests'][dkey]
+            return None
+        if dest['l_threshold'] > dest['u_threshold']:
+            return 'Numerical result out of range'     # the kernel's ERANGE, before the existence checks
+        if cmd == 'add-server' and old is not None:
+            return 'Destination already exists'
+        if cmd == 'edit-server' and old is None:
+            return 'No such destination'
+        dest['active'], dest['inactive'] = (old['active'], old['inactive']) if old else (0, 0)
+        cur['dests'][dkey] = dest
         return None
 
     def _restore(self, data):
-        errors, rc = [], 0
+        rc, errors = 0, []
         for line in data.splitlines():
-            if not line.strip():
+            tokens = line.split()
+            if tokens[:1] == ['ipvsadm']:
+                tokens = tokens[1:]
+            if not tokens:
                 continue
-            if line.lstrip().startswith('#'):
-                return 255, '', "Try `ipvsadm -h' or 'ipvsadm --help' for more information.\n"
-            error = self._apply(line)
-            rc = 255 if error else 0
+            if tokens[0].startswith('#'):
+                # ipvsadm -R knows no comments: '#' is an argument without a command
+                return KERNEL_ERROR_RC, '', ''.join(errors) + "Try `ipvsadm -h' or 'ipvsadm --help' for more information.\n"
+            try:
+                error = self._execute(tokens)
+            except Usage as e:
+                return USAGE_RC, '', ''.join(errors) + str(e) + '\n'
+            except PoptError as e:
+                error = str(e)
+            rc = KERNEL_ERROR_RC if error else 0
             if error:
                 errors.append(error + '\n')
         return rc, '', ''.join(errors)
+
+    def _list(self, opts, spelled):
+        assert 'numeric' in opts, 'always -n: without it ipvsadm prints names'
+        if set(opts) & {'timeout', 'daemon', 'connection'} and set(opts) & {'stats', 'rate', 'thresholds'}:
+            raise Usage('options conflicts in the list command')
+        if 'timeout' in opts:
+            return 0, TIMEOUT, ''
+        if 'daemon' in opts:
+            return 0, '', ''        # no sync daemon runs
+        variants = [v for v in ('thresholds', 'stats', 'rate', 'tun-info') if v in opts]
+        assert len(variants) <= 1, 'the fake lists one variant at a time: %r' % variants
+        variant = variants[0] if variants else None
+        services = [self._with_counters(s) for s in self.services.values()]
+        if 'service-address' in opts:
+            key = _key(selector(opts, spelled))
+            if key not in self.services:
+                return 1, '', 'No such service\n'     # list_service() exits 1, not 255
+            services = [self._with_counters(self.services[key])]
+        return 0, listing(services, variant, exact='exact' in opts, single='service-address' in opts), ''
 
     # ---- the replacement of AnsibleModule.run_command ----
     def run_command(self, args, data=None, environ_update=None, binary_data=False, **kwargs):
         assert isinstance(args, list), 'argv lists only, never shell strings'
         assert environ_update and environ_update.get('LC_ALL') == 'C'
-        self.calls.append([os.path.basename(args[0])] + args[1:])
-        name, argv = os.path.basename(args[0]), args[1:]
+        name, argv = os.path.basename(args[0]), list(args[1:])
+        self.calls.append([name] + argv)
         if name == 'modprobe':
+            assert len(argv) == 1, argv
             return self._modprobe(argv[0])
-        assert name == 'ipvsadm'
+        assert name == 'ipvsadm', args
         if not os.path.exists(self.proc):
             return 2, '', "Can't initialize ipvs: Protocol not available\n"
-        if argv == ['-S', '-n']:
-            return 0, self._save(), ''
-        if argv == ['-R']:
-            before = copy.deepcopy(self.table)
-            result = self._restore(data or '')
-            self.last_restore = (before, data)
-            return result
-        if argv[:2] == ['-L', '-n']:
-            rest = argv[2:]
-            if rest == ['--timeout']:
-                return 0, 'Timeout (tcp tcpfin udp): 900 120 300\n', ''
-            if rest == ['--daemon']:
-                return 0, '', ''
-            mode = rest[0]
-            only = None
-            sel = [t for t in rest[1:] if t != '--exact']
-            if sel:
-                only = M.service_key(parse_rule(' '.join(['-A'] + sel))[1])
-            return 0, self._listing(mode, only), ''
+        try:
+            cmd, opts, spelled = parse(argv)
+        except Usage as e:
+            return USAGE_RC, '', str(e) + '\n'
+        except PoptError as e:
+            return KERNEL_ERROR_RC, '', str(e) + '\n'
+        if cmd == 'save':
+            assert 'numeric' in opts, 'always -S -n: without -n ipvsadm writes names'
+            return 0, ''.join(line + '\n' for line in save(self.services.values())), ''
+        if cmd == 'list':
+            try:
+                return self._list(opts, spelled)
+            except Usage as e:
+                return USAGE_RC, '', str(e) + '\n'
+        if cmd == 'restore':
+            self.restores.append(data or '')
+            return self._restore(data or '')
         raise AssertionError('unexpected ipvsadm call %r' % args)

@@ -64,6 +64,9 @@ def test_module(case, tmp_path, monkeypatch, capsys):
     for name in ('changed', 'commands'):
         if name in expect:
             assert result[name] == expect[name]
+    if expect.get('commands') and not case.get('check_mode'):
+        # what ipvsadm -R was given first is exactly what the module reports
+        assert kernel.restores[0].splitlines() == expect['commands']
     subset(expect.get('result', {}), result)
     if 'final' in expect:
         assert kernel.rules() == expect['final'].splitlines()
