@@ -115,10 +115,22 @@ def test_drain_playbook_takes_one_real_server_out_at_a_time(nat, converged):
     assert nat.out("director", "ipvsadm -S -n") == table_before
 
 
-def test_rules_survive_a_reboot_of_director_and_real_server(nat, converged):
+THRESHOLDS = "ipvsadm -Ln --thresholds -t 192.168.2.54:80"
+
+
+def test_rules_and_thresholds_survive_a_reboot_of_director_and_real_server(nat, converged):
+    # -x/-y are not in ipvsadm's save format: only the rules file the role writes carries them.
+    services = [{"protocol": "tcp", "address": "192.168.2.54", "port": 80, "scheduler": "rr",
+                 "real_servers": [{"address": "192.168.4.52", "forwarding": "nat",
+                                   "upper_threshold": 120, "lower_threshold": 30},
+                                  {"address": "192.168.4.53", "forwarding": "nat"}]}]
+    nat.converge_ok(extra_vars={"director_services": services}, limit="directors")
     before = nat.out("director", "ipvsadm -S -n")
+    thresholds = [line.split()[:4] for line in nat.out("director", THRESHOLDS).splitlines() if "->" in line]
+    assert thresholds[1:] == [["->", "192.168.4.52:80", "120", "30"], ["->", "192.168.4.53:80", "0", "0"]]
     nat.reboot("director", "rs1")
     assert nat.out("director", "ipvsadm -S -n") == before
+    assert [line.split()[:4] for line in nat.out("director", THRESHOLDS).splitlines() if "->" in line] == thresholds
     assert nat.out("rs1", "ip route show default").split()[:3] == ["default", "via", "192.168.4.54"]
     assert sorted(set(nat.requests(6))) == ["rs1", "rs2"]
 
