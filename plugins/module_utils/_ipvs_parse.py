@@ -23,8 +23,8 @@ _COMMANDS = {'-A': '-A', '--add-service': '-A', '-E': '-E', '--edit-service': '-
 _PROTOCOL = {'-t': 'tcp', '--tcp-service': 'tcp', '-u': 'udp', '--udp-service': 'udp', '--sctp-service': 'sctp'}
 _FORWARDING = {'-g': 'dr', '--gatewaying': 'dr', '-m': 'nat', '--masquerading': 'nat', '-i': 'tun', '--ipip': 'tun'}
 _VALUE_OPTS = {'-s': 'scheduler', '--scheduler': 'scheduler', '-M': 'persistence_netmask',
-               '--netmask': 'persistence_netmask', '--pe': 'persistence_engine', '-b': 'scheduler_flags',
-               '--sched-flags': 'scheduler_flags', '-r': 'real_server', '--real-server': 'real_server',
+               '--netmask': 'persistence_netmask', '--pe': 'persistence_engine',
+               '-r': 'real_server', '--real-server': 'real_server',
                '-w': 'weight', '--weight': 'weight', '-x': 'upper_threshold', '--u-threshold': 'upper_threshold',
                '-y': 'lower_threshold', '--l-threshold': 'lower_threshold', '--tun-type': 'tun_type',
                '--tun-port': 'tun_port'}
@@ -77,6 +77,14 @@ def parse_rule(line):
             opts['forwarding'] = _FORWARDING[tok]
         elif tok in _CHECKSUM:
             opts['tun_checksum'] = _CHECKSUM[tok]
+        elif tok in ('-b', '--sched-flags'):
+            # -S writes '-b ' with an empty value (see _scheduler_flags): the value is then missing at the
+            # end of the line, or the next token is an option (no flag name starts with '-')
+            if nxt is None or nxt.startswith('-'):
+                opts['scheduler_flags'] = ''
+            else:
+                opts['scheduler_flags'] = nxt
+                i += 1
         elif tok in _VALUE_OPTS:
             opts[_VALUE_OPTS[tok]] = _need(nxt, tok, line)
             i += 1
@@ -89,7 +97,7 @@ def parse_rule(line):
         if name in opts:
             svc[name] = opts.pop(name)
     if 'scheduler_flags' in opts:
-        svc['scheduler_flags'] = opts.pop('scheduler_flags').split(',')
+        svc['scheduler_flags'] = _scheduler_flags(opts.pop('scheduler_flags'), svc.get('scheduler'))
     service = make_service(**svc)
     if cmd in ('-A', '-E', '-D'):
         return cmd, service, None
@@ -100,6 +108,21 @@ def parse_rule(line):
         if name in opts:
             opts[name] = int(opts[name])
     return cmd, service, make_dest(service, **opts)
+
+
+def _scheduler_flags(value, scheduler):
+    """The flag names of '-b VALUE' in -S output, where VALUE may be empty.
+
+    ipvsadm writes '-b ' when any flag bit is set, then the names it has for the set bits; for sh and
+    mh it has none for bit 3 (flag-3). So for sh and mh an empty value means exactly bit 3 alone, and
+    it is read as flag-3, not as no flags: the record then matches the kernel, a declaration without
+    the flag edits it away, and a rollback sets it again. (Next to a named flag, bit 3 leaves no trace
+    in -S output at all, which no reader can undo.) Other schedulers name every bit, so for them an
+    empty value has no flags.
+    """
+    if value:
+        return value.split(',')
+    return ['flag-3'] if scheduler in ('sh', 'mh') else []
 
 
 def _need(value, option, line):
@@ -147,7 +170,9 @@ def parse_listing(text):
             result[current]['real_servers'][split_endpoint(tokens[1])] = _numbers(tokens[2:], line)
         elif tokens[0] in ('TCP', 'UDP', 'SCTP', 'FWM'):
             current, rest = _listing_key(tokens)
-            numbers = _numbers(rest, line) if rest and all(_is_number(t) for t in rest) else []
+            # counters (--stats, --rate) start with a digit, also when abbreviated ('123456K' without
+            # --exact, which _numbers refuses); settings (-L, --thresholds) start with the scheduler
+            numbers = _numbers(rest, line) if rest and rest[0][:1].isdigit() else []
             result[current] = {'columns': numbers, 'real_servers': {}}
         elif tokens[0] in ('IP', 'Prot'):
             continue
@@ -163,10 +188,6 @@ def _listing_key(tokens):
         return ('fwmark', 'ipv4', int(tokens[1])), tokens[2:]
     address, port = split_endpoint(tokens[1])
     return (tokens[0].lower(), address, port), tokens[2:]
-
-
-def _is_number(token):
-    return token.isdigit()
 
 
 def _numbers(tokens, line):

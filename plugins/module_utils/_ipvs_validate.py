@@ -73,6 +73,11 @@ def build_service(params, where=''):
         owner = flag.split('-')[0]
         if scheduler not in ('sh', 'mh') or (owner in ('sh', 'mh') and owner != scheduler):
             _fail(where, 'scheduler_flags', 'flag %r cannot be used with scheduler %s' % (flag, scheduler))
+        if flag == 'flag-3':
+            # ipvsadm has no name for bit 3 of sh and mh: -S writes '-b ' or leaves it out next to a
+            # named flag, so the change could not be read back and verified
+            _fail(where, 'scheduler_flags', 'flag %r cannot be used with scheduler %s: ipvsadm does not show it for sh and mh, '
+                  'so it could not be verified' % (flag, scheduler))
     _range(params, where, 'persistence_timeout', 1, MAX_PERSISTENCE)
     for option in ('persistence_netmask', 'persistence_engine'):
         if params.get(option) is not None and not persistent:

@@ -57,8 +57,11 @@ options:
     choices: [rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos]
   scheduler_flags:
     description:
-      - Scheduler flags, only for the V(sh) and V(mh) schedulers. V(flag-1) and V(flag-2) are aliases of
+      - Scheduler flags, only for the V(sh) and V(mh) schedulers. V(sh-fallback) and V(sh-port) apply to V(sh) only,
+        V(mh-fallback) and V(mh-port) to V(mh) only. V(flag-1) and V(flag-2) are aliases of
         V(sh-fallback)/V(mh-fallback) and V(sh-port)/V(mh-port); results use the scheduler's names.
+      - V(flag-3) is refused with every scheduler. C(ipvsadm) shows no name for it with V(sh) and V(mh), so the
+        module could not read it back. A service that has it as its only flag (set with C(ipvsadm)) is read as V(flag-3).
     type: list
     elements: str
     choices: [flag-1, flag-2, flag-3, sh-fallback, sh-port, mh-fallback, mh-port]

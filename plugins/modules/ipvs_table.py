@@ -56,7 +56,11 @@ options:
         default: wlc
         choices: [rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos]
       scheduler_flags:
-        description: Scheduler flags, only for V(sh) and V(mh).
+        description:
+          - Scheduler flags, only for V(sh) and V(mh). V(sh-fallback) and V(sh-port) apply to V(sh) only, V(mh-fallback) and
+            V(mh-port) to V(mh) only; V(flag-1) and V(flag-2) are aliases of the fallback and port flags.
+          - V(flag-3) is refused with every scheduler. C(ipvsadm) shows no name for it with V(sh) and V(mh), so the
+            module could not read it back.
         type: list
         elements: str
         choices: [flag-1, flag-2, flag-3, sh-fallback, sh-port, mh-fallback, mh-port]

@@ -130,6 +130,67 @@ def test_abbreviated_counters_are_refused():
         P.parse_listing('TCP  192.0.2.10:80   123K  0 0 0 0\n  -> 10.0.0.1:80  1K 0 0 0 0\n')
 
 
+STATS_TITLE = ('IP Virtual Server version 1.2.1 (size=4096)\n'
+               'Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes\n'
+               '  -> RemoteAddress:Port\n')
+
+
+@pytest.mark.parametrize('service_line', [
+    # 'ipvsadm -L -n --stats' without --exact: only the service's InBytes is above 10^8
+    'TCP  192.0.2.10:80                       5       50       40  123456K     4000',
+    'FWM  5 IPv6                              5       50       40  123456K     4000',
+    'TCP  192.0.2.10:80                 123456K       50       40     1000     4000',
+])
+def test_abbreviated_service_counters_are_refused(service_line):
+    text = STATS_TITLE + service_line + '\n  -> 10.0.0.1:80                         1       10        8     1000      800\n'
+    with pytest.raises(M.IpvsError, match=r'expected numbers \(use --exact\)'):
+        P.parse_listing(text)
+
+
+def test_exact_service_counters_are_read():
+    text = (STATS_TITLE + 'TCP  192.0.2.10:80                       5       50       40 123456789     4000\n'
+            '  -> 10.0.0.1:80                         1       10        8     1000      800\n'
+            'FWM  5 IPv6                              5       50       40 123456789     4000\n')
+    assert P.parse_listing(text) == {
+        ('tcp', '192.0.2.10', 80): {'columns': [5, 50, 40, 123456789, 4000],
+                                    'real_servers': {('10.0.0.1', 80): [1, 10, 8, 1000, 800]}},
+        ('fwmark', 'ipv6', 5): {'columns': [5, 50, 40, 123456789, 4000], 'real_servers': {}},
+    }
+
+
+def test_service_settings_are_not_counters():
+    text = ('IP Virtual Server version 1.2.1 (size=4096)\n'
+            'Prot LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn \n'
+            '  -> RemoteAddress:Port\n'
+            'TCP  192.0.2.10:80 rr\n'
+            '  -> 10.0.0.1:80                  0          0          0          0         \n'
+            'FWM  5 IPv6 sh ()\n'
+            'TCP  192.0.2.10:443 sh (sh-fallback,sh-port) persistent 360 mask 255.255.255.0\n')
+    assert P.parse_listing(text) == {
+        ('tcp', '192.0.2.10', 80): {'columns': [], 'real_servers': {('10.0.0.1', 80): [0, 0, 0, 0]}},
+        ('fwmark', 'ipv6', 5): {'columns': [], 'real_servers': {}},
+        ('tcp', '192.0.2.10', 443): {'columns': [], 'real_servers': {}},
+    }
+
+
+# ipvsadm 1.31 has no name for bit 3 of sh and mh (tests/unit/plugins/modules/test_fake_ipvsadm.py,
+# test_lab_observations): '-s sh -b flag-3' is saved as '-b ' and '-s mh -b mh-port,flag-3' as '-b mh-port'
+@pytest.mark.parametrize('line, flags, rendered', [
+    ('-A -t 192.0.2.10:92 -s sh -b ', ['flag-3'], '-A -t 192.0.2.10:92 -s sh -b flag-3'),
+    ('-A -t 192.0.2.10:92 -s sh -b', ['flag-3'], '-A -t 192.0.2.10:92 -s sh -b flag-3'),
+    ('-A -f 5 -6 -s mh -b ', ['flag-3'], '-A -f 5 -6 -s mh -b flag-3'),
+    ('-A -t 192.0.2.10:92 -s sh -p 600 -b ', ['flag-3'], '-A -t 192.0.2.10:92 -s sh -p 600 -b flag-3'),
+    ('-A -t 192.0.2.10:92 -b -s sh', ['flag-3'], '-A -t 192.0.2.10:92 -s sh -b flag-3'),
+    ('-A -t 192.0.2.10:91 -s mh -b mh-port', ['mh-port'], '-A -t 192.0.2.10:91 -s mh -b mh-port'),
+    ('-A -t 192.0.2.10:93 -s rr -b ', [], '-A -t 192.0.2.10:93 -s rr'),
+])
+def test_empty_scheduler_flags_value(line, flags, rendered):
+    table = P.parse_save(line + '\n')
+    svc = list(table.values())[0]
+    assert svc['scheduler_flags'] == flags
+    assert ' '.join(M.service_line('-A', svc)) == rendered
+
+
 def test_timeout_and_daemon():
     assert P.parse_timeout(fixture('full_timeout.txt')) == {'tcp': 900, 'tcpfin': 120, 'udp': 300}
     assert P.parse_daemon(fixture('full_daemon_none.txt')) == []

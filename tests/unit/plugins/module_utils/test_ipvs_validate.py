@@ -26,6 +26,11 @@ SERVICE_REJECTS = [
     (dict(SVC, scheduler='sh', scheduler_flags=['mh-port']), r'^scheduler_flags: flag .mh-port. cannot be used with scheduler sh'),
     (dict(SVC, scheduler='rr', scheduler_flags=['flag-1']), r'^scheduler_flags'),
     (dict(SVC, scheduler='sh', scheduler_flags=['sh-nope']), r'^scheduler_flags: unknown flag'),
+    # ipvsadm has no name for bit 3 of sh and mh, so the modules could not read it back
+    (dict(SVC, scheduler='sh', scheduler_flags=['flag-3']),
+     r"^scheduler_flags: flag 'flag-3' cannot be used with scheduler sh: ipvsadm does not show it for sh and mh"),
+    (dict(SVC, scheduler='mh', scheduler_flags=['flag-3']), r"^scheduler_flags: flag 'flag-3' cannot be used with scheduler mh"),
+    (dict(SVC, scheduler='mh', scheduler_flags=['mh-port', 'flag-3']), r"^scheduler_flags: flag 'flag-3' cannot be used with scheduler mh"),
     (dict(SVC, persistence_timeout=0), r'^persistence_timeout: must be between 1 and 2678400'),
     (dict(SVC, persistence_timeout=2678401), r'^persistence_timeout'),
     (dict(SVC, persistence_netmask='255.255.255.0'), r'^persistence_netmask: requires persistence_timeout'),
@@ -49,6 +54,8 @@ def test_where_prefix_names_the_list_item():
         build_service(dict(SVC, one_packet=True), 'services[3]')
     with pytest.raises(IpvsError, match=r'^services\[3\]: persistence_netmask'):
         build_service(dict(SVC, persistence_timeout=5, persistence_netmask='x'), 'services[3]')
+    with pytest.raises(IpvsError, match=r"^services\[0\]\.scheduler_flags: flag 'flag-3' cannot be used with scheduler sh"):
+        build_service(dict(SVC, scheduler='sh', scheduler_flags=['sh-port', 'flag-3']), 'services[0]')
 
 
 V4 = build_service(SVC)
@@ -117,7 +124,7 @@ def test_dest_accepts_and_normalises(svc, params, expected):
     (dict(SVC), dict(protocol='tcp', scheduler='wlc', persistence_timeout=None, persistence_netmask=None, one_packet=False)),
     (dict(SVC, port=0, persistence_timeout=60), dict(port=0, persistence_netmask='255.255.255.255')),
     (dict(SVC, scheduler='sh', scheduler_flags=['flag-2', 'flag-1', 'sh-port']), dict(scheduler_flags=['sh-fallback', 'sh-port'])),
-    (dict(SVC, scheduler='mh', scheduler_flags=['flag-3']), dict(scheduler_flags=['flag-3'])),
+    (dict(SVC, scheduler='mh', scheduler_flags=['flag-2', 'flag-1']), dict(scheduler_flags=['mh-fallback', 'mh-port'])),
     (dict(address='2001:0db8::0001', port=1, protocol='udp', one_packet=True, persistence_timeout=9, persistence_netmask='/64'),
      dict(address='2001:db8::1', family='ipv6', persistence_netmask='64', one_packet=True)),
     (dict(fwmark=7, one_packet=True), dict(protocol=None, address=None, port=None, family='ipv4', fwmark=7)),
