@@ -4,8 +4,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Print the host state the real-server role tests assert on, as one JSON document.
 
-Arguments: --unit NAME and --file PATH (repeatable). Reads only; one script instead of many
-tasks because every task costs seconds on an emulated guest.
+Arguments: --unit NAME and --file PATH (repeatable), --ipvs for the IPVS table (ipvsadm -S -n
+lines). Reads only; one script instead of many tasks because every task costs seconds on an
+emulated guest.
 """
 import argparse
 import json
@@ -50,7 +51,11 @@ def default_routes():
 def unit(name):
     out = run(["systemctl", "show", "-p", "ActiveState", "-p", "UnitFileState", name])
     props = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
-    return {"active": props.get("ActiveState", ""), "enabled": props.get("UnitFileState", "")}
+    # UnitFileState is "generated" for a SysV script (Debian's ipvsadm) whether it is enabled or
+    # not; systemctl is-enabled asks systemd-sysv-install, which knows.
+    is_enabled = run(["systemctl", "is-enabled", name]).split()
+    return {"active": props.get("ActiveState", ""), "enabled": props.get("UnitFileState", ""),
+            "is_enabled": is_enabled[-1] if is_enabled else ""}
 
 
 def content(path):
@@ -65,17 +70,20 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--unit", action="append", default=[])
     parser.add_argument("--file", action="append", default=[])
+    parser.add_argument("--ipvs", action="store_true")
     args = parser.parse_args()
-    with open("/proc/modules") as handle:
-        modules = sorted(line.split()[0] for line in handle)
-    print(json.dumps({
+    state = {
         "sysctl": sysctls(),
         "links": addresses(),
         "default_routes": default_routes(),
         "units": dict((name, unit(name)) for name in args.unit),
         "files": dict((path, content(path)) for path in args.file),
-        "modules": modules,
-    }))
+    }
+    if args.ipvs:
+        state["ipvs"] = run(["ipvsadm", "-S", "-n"]).splitlines()
+    with open("/proc/modules") as handle:   # after ipvsadm, which may load ip_vs
+        state["modules"] = sorted(line.split()[0] for line in handle)
+    print(json.dumps(state))
 
 
 if __name__ == "__main__":
