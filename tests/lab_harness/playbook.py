@@ -58,6 +58,9 @@ def environment(extra=None):
         "ANSIBLE_HOST_KEY_CHECKING": "False",
         "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=120s",
         "ANSIBLE_FORKS": "8",
+        # Connecting includes starting Python on an emulated guest (Mitogen bootstraps its interpreter
+        # within this timeout): the default 10 s timed out on a loaded 2-core machine.
+        "ANSIBLE_TIMEOUT": "60",
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_FORCE_COLOR": "0",
         "ANSIBLE_DEPRECATION_WARNINGS": "False",
