@@ -11,9 +11,14 @@ sys.path.insert(0, str(TESTS))
 
 from lab_harness import playbook, topology, vm  # noqa: E402
 from lab_harness.cluster import Cluster  # noqa: E402
-from phases import (pytest_runtest_logreport, pytest_runtest_logstart,  # noqa: E402,F401 (hooks)
-                    pytest_terminal_summary, timed)
+import phases  # noqa: E402
+from phases import timed  # noqa: E402
 sys.path.insert(0, str(playbook.ensure_collection_link()))
+
+
+def pytest_configure(config):
+    """The time budget table of make test (tests/phases.py)."""
+    config.pluginmanager.register(phases, "lvslab-phases")
 
 
 class Lab:

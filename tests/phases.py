@@ -56,7 +56,7 @@ def _outside():
     rows = []
     if path and Path(path).exists():
         for line in Path(path).read_text().splitlines():
-            name, _, seconds = line.partition("\t")
+            name, seconds = line.partition("\t")[::2]
             rows.append((name, float(seconds)))
     return rows
 
@@ -70,7 +70,7 @@ def table():
     for name, seconds in inside.items():
         rows.append((name, seconds))
     merged = {}
-    for name, seconds, _within in _extra:
+    for name, seconds, dummy in _extra:
         merged[name] = merged.get(name, 0.0) + seconds
     rows += sorted(merged.items())
     return rows
@@ -80,11 +80,10 @@ def pytest_terminal_summary(terminalreporter):
     rows = table()
     if not rows:
         return
-    width = max(len(name) for name, _ in rows)
+    width = max(len(row[0]) for row in rows)
     terminalreporter.section("time budget (seconds per phase)")
-    for name, seconds in rows:
-        terminalreporter.write_line("%-*s %8.0f" % (width, name, seconds))
-    terminalreporter.write_line("%-*s %8.0f" % (width, "total", sum(s for _, s in rows)))
+    for name, seconds in rows + [("total", sum(row[1] for row in rows))]:
+        terminalreporter.write_line("%s %8.0f" % (name.ljust(width), seconds))
 
 
 def main(argv):

@@ -53,7 +53,7 @@ def sysctls():
     out = run("sysctl", "-a").stdout
     values = {}
     for line in out.splitlines():
-        key, _, value = line.partition(" = ")
+        key, value = line.partition(" = ")[::2]
         if key.startswith(SYSCTL_PREFIXES):
             values[key] = value
     return values

@@ -87,8 +87,8 @@ def save_service(svc):
 
 def save_dest(svc, dest, thresholds=False):
     """One -a line; with thresholds, -x/-y follow -w (ipvsadm -S never writes them)."""
-    line = '-a %s -r %s %s -w %d' % (selector_args(svc), endpoint(dest['address'], dest['port']),
-                                      _FORWARD_OPT[dest['forward']], dest['weight'])
+    line = '-a %s -r %s %s -w %d' % (
+        selector_args(svc), endpoint(dest['address'], dest['port']), _FORWARD_OPT[dest['forward']], dest['weight'])
     if thresholds and dest['u_threshold']:
         line += ' -x %d' % dest['u_threshold']
     if thresholds and dest['l_threshold']:
@@ -163,8 +163,8 @@ def _dest_line(dest, variant, exact):
     if variant in ('stats', 'rate'):
         return '  -> %-28s' % ep + ''.join(largenum(v, exact) for v in dest[variant])
     if variant == 'tun-info':
-        return '  -> %-28s %-7s %-13s %-6d %-10d %-10d' % (ep, dest['forward'], _tunnel_info(dest), dest['weight'],
-                                                            dest['active'], dest['inactive'])
+        return '  -> %-28s %-7s %-13s %-6d %-10d %-10d' % (
+            ep, dest['forward'], _tunnel_info(dest), dest['weight'], dest['active'], dest['inactive'])
     return '  -> %-28s %-7s %-6d %-10d %-10d' % (ep, dest['forward'], dest['weight'], dest['active'], dest['inactive'])
 
 
