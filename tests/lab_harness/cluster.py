@@ -74,10 +74,6 @@ class Cluster:
         left = {host: json.loads(out) for host, out in self.guest_reset("reset").items()}
         assert left == {host: [] for host in left}, "reset left differences: %s" % json.dumps(left, indent=1)
 
-    def fingerprints(self):
-        """host -> the state guest_reset.py compares (files, modules, sysctls, addresses, routes, IPVS, units)."""
-        return {host: json.loads(out) for host, out in self.guest_reset("fingerprint").items()}
-
     def out(self, host, command):
         proc = self.sh(host, command)
         assert proc.returncode == 0, "%s: %s failed: %s" % (host, command, proc.stderr)

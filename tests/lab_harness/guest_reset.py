@@ -176,8 +176,9 @@ def restore_network(base_addresses, base_routes):
     for route in routes():
         if route not in base_routes:
             run("ip", "route", "del", *route.split())
+    now = routes()
     for route in base_routes:
-        if route not in routes():
+        if route not in now:
             run("ip", "route", "add", *route.split())
     run("ip", "neigh", "flush", "all")
 

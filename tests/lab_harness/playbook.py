@@ -48,9 +48,6 @@ def mitogen_strategy_path():
 def environment(extra=None):
     """The environment of a lab run; extra may set LVSLAB_STRATEGY for this run only."""
     env = dict(os.environ)
-    if extra:
-        env.update(extra)
-    name = strategy(env)
     env.update({
         "ANSIBLE_COLLECTIONS_PATH": str(ensure_collection_link()),
         "ANSIBLE_ROLES_PATH": "%s:%s" % (REPO / "roles", REPO / "tests" / "integration" / "targets"),
@@ -65,15 +62,13 @@ def environment(extra=None):
         "ANSIBLE_FORCE_COLOR": "0",
         "ANSIBLE_DEPRECATION_WARNINGS": "False",
         "ANSIBLE_LOCALHOST_WARNING": "False",
-        "ANSIBLE_STRATEGY": name,
-        "LVSLAB_STRATEGY": name,
     })
-    if name == "mitogen_linear":
+    env.update(extra or {})
+    env["ANSIBLE_STRATEGY"] = env["LVSLAB_STRATEGY"] = strategy(env)
+    if env["ANSIBLE_STRATEGY"] == "mitogen_linear":
         env["ANSIBLE_STRATEGY_PLUGINS"] = mitogen_strategy_path()
     else:
         env.pop("ANSIBLE_STRATEGY_PLUGINS", None)
-    if extra:
-        env.update({k: v for k, v in extra.items() if k != "LVSLAB_STRATEGY"})
     return env
 
 
