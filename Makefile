@@ -12,6 +12,8 @@ TOPOLOGY  ?= nat
 SCENARIO  ?= nat
 RELEASE   ?= bookworm
 REQUESTS  ?= 12
+# make test's pytest workers: the seed lab on one, unit, integration and molecule on the other.
+WORKERS   ?= 2
 APT_PKGS  := qemu-system-x86 qemu-utils mmdebstrap openssh-client e2fsprogs git shellcheck
 
 export PATH := $(VENV)/bin:$(PATH)
@@ -89,14 +91,14 @@ scenarios: deps venv image ## Molecule scenarios on lab guests
 	$(PY) -m pytest -q tests/scenarios
 
 test: export LVSLAB_PHASES = $(PHASES)
-test: ## Everything: set-up, gates, one pytest run of unit, integration and scenarios, then the time budget
+test: ## Everything: set-up, gates, one pytest run (two workers) of unit, integration and scenarios, then the time budget
 	@mkdir -p $(BUILD) && : > $(PHASES)
 	$(TIMED) "set-up: apt, venv, images" -- $(MAKE) --no-print-directory deps venv image images-extra
 	$(TIMED) "gate: sanity" -- $(MAKE) --no-print-directory sanity
 	$(TIMED) "gate: ansible-lint" -- $(MAKE) --no-print-directory lint
 	$(TIMED) "gate: docs lint" -- $(MAKE) --no-print-directory docs-lint
 	$(TIMED) "gate: changelog lint" -- $(MAKE) --no-print-directory changelog-lint
-	$(PY) -m pytest --durations=12 tests/unit tests/integration tests/scenarios
+	$(PY) -m pytest -n $(WORKERS) --dist loadgroup --durations=12 tests/unit tests/integration tests/scenarios
 
 images-extra: deps venv ## Build (or reuse) the trixie image the molecule scenario boots
 	$(LAB) image --release trixie

@@ -4,19 +4,28 @@ Phases outside pytest (set-up, static gates) are timed by `python tests/phases.p
 appends "NAME<TAB>SECONDS" to the file named by LVSLAB_PHASES. Inside pytest the plugin below adds:
 one phase per test directory (unit, integration) and per scenario module, with each lab boot and
 reset counted as a phase of its own and taken out of the phase it happened in.
+
+Under pytest-xdist the lab tests run on two workers at once, so the phases add up to more than the
+time the run took: the table gives each worker's share and, last, the wall-clock total (phases
+outside pytest plus pytest's own wall clock), which is the number CI's limit applies to.
+Boots and resets happen in the workers; they append "NAME<TAB>SECONDS<TAB>PHASE<TAB>WORKER" to a file
+the controller names in LVSLAB_PHASES_INSIDE before the workers start, and the controller reads it.
 """
 
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 
 PHASES_ENV = "LVSLAB_PHASES"
-_extra = []      # (phase, seconds) measured inside pytest: boots, resets
+INSIDE_ENV = "LVSLAB_PHASES_INSIDE"
 _current = ["(collection)"]
-_tests = {}      # phase -> seconds of setup + call + teardown
+_tests = {}      # phase -> seconds of setup + call + teardown, summed over workers
+_lanes = {}      # worker id ("gw0", "gw1", or "main" without xdist) -> seconds of tests it ran
+_started = [None]
 
 
 def phase_of(nodeid):
@@ -27,8 +36,12 @@ def phase_of(nodeid):
     return Path(path).stem.replace("test_", "")
 
 
+def _worker():
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
 class timed:
-    """with timed("boot seed"): ... records a phase measured inside the pytest run."""
+    """with timed("boot seed"): ... records a phase measured inside the pytest run (any worker)."""
 
     def __init__(self, name):
         self.name = name
@@ -38,9 +51,21 @@ class timed:
         return self
 
     def __exit__(self, *exc):
-        seconds = time.monotonic() - self.started
-        _extra.append((self.name, seconds, _current[0]))
+        path = os.environ.get(INSIDE_ENV)
+        if path:
+            with open(path, "a") as handle:
+                handle.write("%s\t%.1f\t%s\t%s\n" % (self.name, time.monotonic() - self.started, _current[0], _worker()))
         return False
+
+
+def pytest_configure(config):
+    # On the controller (or a run without xdist): name the file before any worker starts, so every
+    # worker inherits it. Workers see PYTEST_XDIST_WORKER set and keep what they inherited.
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        handle, path = tempfile.mkstemp(prefix="lvslab-phases-", suffix=".tsv")
+        os.close(handle)
+        os.environ[INSIDE_ENV] = path
+        _started[0] = time.monotonic()
 
 
 def pytest_runtest_logstart(nodeid, location):
@@ -48,7 +73,11 @@ def pytest_runtest_logstart(nodeid, location):
 
 
 def pytest_runtest_logreport(report):
-    _tests[phase_of(report.nodeid)] = _tests.get(phase_of(report.nodeid), 0.0) + report.duration
+    phase = phase_of(report.nodeid)
+    _tests[phase] = _tests.get(phase, 0.0) + report.duration
+    node = getattr(report, "node", None)   # set by xdist on the controller
+    lane = node.gateway.id if node is not None else "main"
+    _lanes[lane] = _lanes.get(lane, 0.0) + report.duration
 
 
 def _outside():
@@ -61,29 +90,53 @@ def _outside():
     return rows
 
 
-def table():
-    rows = list(_outside())
-    inside = dict(_tests)
-    for name, seconds, within in _extra:
-        if within in inside:
-            inside[within] = max(0.0, inside[within] - seconds)
-    for name, seconds in inside.items():
-        rows.append((name, seconds))
-    merged = {}
-    for name, seconds, dummy in _extra:
-        merged[name] = merged.get(name, 0.0) + seconds
-    rows += sorted(merged.items())
+def _inside():
+    """(name, seconds, phase it happened in) of every boot and reset, from all workers."""
+    path = os.environ.get(INSIDE_ENV)
+    rows = []
+    if path and Path(path).exists():
+        for line in Path(path).read_text().splitlines():
+            name, seconds, within = line.split("\t")[:3]
+            rows.append((name, float(seconds), within))
     return rows
 
 
+def table(pytest_wall=None):
+    """[(name, seconds)]: outside phases, test phases, boots and resets, per-worker shares, total."""
+    outside = _outside()
+    rows = list(outside)
+    inside = dict(_tests)
+    extra = _inside()
+    for name, seconds, within in extra:
+        if within in inside:
+            inside[within] = max(0.0, inside[within] - seconds)
+    rows += list(inside.items())
+    merged = {}
+    for name, seconds, dummy in extra:
+        merged[name] = merged.get(name, 0.0) + seconds
+    rows += sorted(merged.items())
+    if len(_lanes) > 1:
+        rows += [("pytest worker %s (tests it ran)" % lane, seconds) for lane, seconds in sorted(_lanes.items())]
+    if pytest_wall is None:
+        return rows + [("total", sum(row[1] for row in rows))]
+    rows.append(("pytest wall clock", pytest_wall))
+    return rows + [("total (wall clock)", sum(row[1] for row in outside) + pytest_wall)]
+
+
 def pytest_terminal_summary(terminalreporter):
-    rows = table()
-    if not rows:
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        return
+    wall = time.monotonic() - _started[0] if _started[0] is not None else None
+    rows = table(wall)
+    if len(rows) <= 2:
         return
     width = max(len(row[0]) for row in rows)
     terminalreporter.section("time budget (seconds per phase)")
-    for name, seconds in rows + [("total", sum(row[1] for row in rows))]:
+    for name, seconds in rows:
         terminalreporter.write_line("%s %8.0f" % (name.ljust(width), seconds))
+    path = os.environ.get(INSIDE_ENV)
+    if path:
+        Path(path).unlink(missing_ok=True)
 
 
 def main(argv):

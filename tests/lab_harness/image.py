@@ -39,9 +39,11 @@ GUEST_FILES = {
     "lvslab-setup": "/usr/local/sbin/lvslab-setup",
     "lvslab-setup.service": "/etc/systemd/system/lvslab-setup.service",
     "sshd-lab.conf": "/etc/ssh/sshd_config.d/lvslab.conf",
+    "initramfs-lvslab.conf": "/etc/initramfs-tools/conf.d/lvslab",
+    "initramfs-modules": "/etc/initramfs-tools/modules",
 }
 # Bump when the build steps below change in a way the recipe does not capture.
-BUILD_STEPS_VERSION = 3
+BUILD_STEPS_VERSION = 4
 
 
 class ImageError(Exception):
@@ -116,6 +118,7 @@ def _customize_hooks(overlay):
         'chmod 0755 "$1/usr/local/sbin/lvslab-setup"',
         'chmod 0700 "$1/root/.ssh" && chmod 0600 "$1/root/.ssh/authorized_keys"',
         'chroot "$1" systemctl enable lvslab-setup.service ssh.service',
+        'chroot "$1" update-initramfs -u -k all',
         'chroot "$1" systemctl mask %s' % masked,
         'for u in %s; do chroot "$1" systemctl disable "$u" 2>/dev/null || true; done' % disabled,
         'printf "/dev/vda / ext4 rw,noatime,errors=remount-ro 0 1\\n" > "$1/etc/fstab"',
