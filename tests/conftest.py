@@ -52,9 +52,10 @@ def pytest_collection_modifyitems(items):
 class Lab:
     """A booted lab as the tests see it: its run id and inventory path."""
 
-    def __init__(self, run_id, inventory):
+    def __init__(self, run_id, inventory, booted=False):
         self.run_id = run_id
         self.inventory = inventory
+        self.untouched = booted   # booted by this session and not used by any test yet
 
 
 def _boot(topology_name, env_var):
@@ -66,7 +67,7 @@ def _boot(topology_name, env_var):
     with timed("boot %s" % topology_name):
         state = vm.up(topology.resolve(topology_name))
     try:
-        yield Lab(state["run_id"], Path(state["dir"]) / "inventory.yml")
+        yield Lab(state["run_id"], Path(state["dir"]) / "inventory.yml", booted=True)
     finally:
         if os.environ.get("LVSLAB_KEEP") != "1":
             vm.down(state["run_id"])
@@ -96,6 +97,10 @@ def seed_cluster(seed_lab):
     """seed_cluster("nat"|"dr"|"tun"): reset the seed lab's hosts to how they booted, and a Cluster on them."""
     def make(scenario):
         cluster = Cluster(scenario, seed_lab)
+        if seed_lab.untouched:
+            # Booted and snapshotted this session, used by nobody yet: already as it booted.
+            seed_lab.untouched = False
+            return cluster
         with timed("reset"):
             cluster.reset()
         return cluster

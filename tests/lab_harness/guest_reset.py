@@ -128,8 +128,10 @@ def snapshot():
 
 
 def restore_files(base):
+    """Put back the files of the snapshot; returns the paths it removed or rewrote."""
     now = files()
-    for path in sorted(set(now) - set(base), key=len, reverse=True):
+    extra = set(now) - set(base)
+    for path in sorted(extra, key=len, reverse=True):
         if os.path.isdir(path) and not os.path.islink(path):
             subprocess.run(["rm", "-rf", path], check=True)
         elif os.path.lexists(path):
@@ -145,6 +147,7 @@ def restore_files(base):
             # Python 3.12+ (and late 3.11) warn without an explicit filter; these are our own files.
             kwargs = {"filter": "fully_trusted"} if hasattr(tarfile, "fully_trusted_filter") else {}
             tar.extractall("/", members=members, **kwargs)
+    return sorted(extra) + changed
 
 
 def unload_modules(base):
@@ -193,8 +196,10 @@ def reset():
         run("ipvsadm", "-C")
         run("ipvsadm", "--stop-daemon", "master")
         run("ipvsadm", "--stop-daemon", "backup")
-    restore_files(base["files"])
-    run("systemctl", "daemon-reload")
+    touched = restore_files(base["files"])
+    # daemon-reload costs seconds under emulation: only when a unit file came or went.
+    if any(path.startswith("/etc/systemd/") for path in touched):
+        run("systemctl", "daemon-reload")
     unload_modules(base["modules"])
     restore_sysctls(base["sysctl"])
     restore_network(base["addresses"], base["routes"])

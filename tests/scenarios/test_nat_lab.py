@@ -132,6 +132,7 @@ def test_rules_and_thresholds_survive_a_reboot_of_director_and_real_server(nat, 
     assert nat.out("director", "ipvsadm -S -n") == before
     assert [line.split()[:4] for line in nat.out("director", THRESHOLDS).splitlines() if "->" in line] == thresholds
     assert nat.out("rs1", "ip route show default").split()[:3] == ["default", "via", "192.168.4.54"]
+    assert nat.out("rs1", "systemctl is-active lvs-cluster-nat-gateway.service").strip() == "active"
     assert sorted(set(nat.requests(6))) == ["rs1", "rs2"]
 
 
