@@ -255,7 +255,8 @@ def wait_drained(ipvs, targets, timeout, poll, svc=None):
     seen = [None] * len(targets)
     while True:
         listing = ipvs.read_listing(['--thresholds'], svc)
-        waited = round(time.time() - start, 1)
+        # the first count is not a wait, however long the read took
+        waited = round(time.time() - start, 1) if seen[0] is not None else 0.0
         for index, (key, dkey) in enumerate(targets):
             if seen[index] is not None and seen[index]['drained']:
                 continue
