@@ -221,11 +221,11 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_reconcile import reconcile, table_diff, wait_drained
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import (
-    IpvsError, dest_key, key_text, make_service, parse_address, service_key)
+    IpvsError, dest_key, key_text, parse_address, service_key)
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_plan import intent
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import (
     KEY_MUTUALLY_EXCLUSIVE, KEY_REQUIRED_ONE_OF, dest_spec, key_spec)
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_validate import DEST_PARAMS, build_dest, check_key
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_validate import DEST_PARAMS, build_dest, build_key_service
 
 KEEP_WHEN_DRAINED = ('forwarding', 'upper_threshold', 'lower_threshold')
 KEEP_TUNNEL = ('tun_type', 'tun_port', 'tun_checksum')
@@ -269,15 +269,13 @@ def main():
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
-    key_params = dict((k, v) for k, v in params['service'].items() if v is not None)
     try:
         if params['state'] == 'drained' and params['weight'] is not None:
             raise IpvsError('weight: cannot be set with state=drained (drained means weight 0)')
         if params['drain_timeout'] < 0 or params['drain_poll'] < 1:
             raise IpvsError('drain_timeout: must be >= 0 (and drain_poll >= 1)')
         parse_address(params['address'], 'address')
-        check_key(key_params, 'service', persistent=True)
-        probe = make_service(persistence_timeout=1, **key_params)
+        probe = build_key_service(params['service'])
     except IpvsError as e:
         module.fail_json(msg=str(e))
     key = service_key(probe)
