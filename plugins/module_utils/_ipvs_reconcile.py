@@ -143,4 +143,3 @@ def wait_drained(ipvs, targets, timeout, poll, svc=None):
         if all(s['drained'] for s in seen) or waited >= timeout:
             return seen
         time.sleep(max(0.1, min(poll, timeout - waited)))
-

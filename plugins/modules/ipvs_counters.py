@@ -17,7 +17,7 @@ description:
   - Reads the counters first with C(ipvsadm -L -n --stats --exact) and zeroes only when a counter to zero is
     not V(0), so a second run reports no change.
   - A module of its own rather than an option of M(lvs.cluster.ipvs_info), which only reads, or of
-    M(lvs.cluster.ipvs_table), which declares configuration: zeroing is an action on runtime state that needs
+    M(lvs.cluster.ipvs_table), which declares configuration. Zeroing is an action on runtime state that needs
     its own check mode and changed status, and a shell task running C(ipvsadm -Z) would have neither.
 extends_documentation_fragment:
   - lvs.cluster.attributes

@@ -221,11 +221,11 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_reconcile import reconcile, table_diff, wait_drained
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import (
-    IpvsError, dest_key, key_text, parse_address, service_key)
+    DEST_FIELDS, KEY_FIELDS, IpvsError, dest_key, key_text, parse_address, service_key)
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_plan import intent
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import (
-    KEY_MUTUALLY_EXCLUSIVE, KEY_REQUIRED_ONE_OF, dest_spec, key_spec)
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_validate import DEST_PARAMS, build_dest, build_key_service
+    DEST_REQUIRED_IF, KEY_MUTUALLY_EXCLUSIVE, KEY_REQUIRED_ONE_OF, dest_spec, key_spec)
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_validate import build_dest, build_key_service
 
 KEEP_WHEN_DRAINED = ('forwarding', 'upper_threshold', 'lower_threshold')
 KEEP_TUNNEL = ('tun_type', 'tun_port', 'tun_checksum')
@@ -245,7 +245,7 @@ def existing_dest(current, params):
 
 def desired_dest(params, current, probe):
     """Validate and build the wanted real server; drained keeps the omitted fields of an existing one."""
-    values = dict((k, params[k]) for k in DEST_PARAMS)
+    values = dict((k, params[k]) for k in DEST_FIELDS)
     if params['state'] == 'drained':
         values['weight'] = 0
         existing = existing_dest(current, params)
@@ -267,7 +267,7 @@ def main():
         drain_timeout=dict(type='int', default=0),
         drain_poll=dict(type='int', default=1),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec, required_if=DEST_REQUIRED_IF, supports_check_mode=True)
     params = module.params
     try:
         if params['state'] == 'drained' and params['weight'] is not None:
@@ -303,7 +303,7 @@ def main():
     svc_after = after.get(key)
     result = dict(changed=bool(ops), commands=[op.line for op in ops],
                   real_server=svc_after['real_servers'].get(dkey) if svc_after and dkey else None,
-                  service=dict((k, probe[k]) for k in ('protocol', 'address', 'port', 'fwmark', 'family')))
+                  service=dict((k, probe[k]) for k in KEY_FIELDS))
     if params['state'] == 'drained':
         timeout = 0 if module.check_mode else params['drain_timeout']
         result['drain'] = wait_drained(ipvs, [(key, dkey)], timeout, params['drain_poll'], svc_after)[0]

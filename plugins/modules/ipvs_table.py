@@ -59,11 +59,11 @@ options:
         description:
           - Scheduler flags, only for V(sh) and V(mh). V(sh-fallback) and V(sh-port) apply to V(sh) only, V(mh-fallback) and
             V(mh-port) to V(mh) only; V(flag-1) and V(flag-2) are aliases of the fallback and port flags.
-          - V(flag-3) is refused with every scheduler. C(ipvsadm) shows no name for it with V(sh) and V(mh), so the
-            module could not read it back.
+          - There is no V(flag-3), as C(ipvsadm) shows no name for it with V(sh) and V(mh), so the module could not read
+            it back.
         type: list
         elements: str
-        choices: [flag-1, flag-2, flag-3, sh-fallback, sh-port, mh-fallback, mh-port]
+        choices: [flag-1, flag-2, sh-fallback, sh-port, mh-fallback, mh-port]
       persistence_timeout:
         description: Persistence timeout in seconds (1..2678400); omitted means not persistent.
         type: int
@@ -259,7 +259,7 @@ from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_reconcile import
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import IpvsError, export_table, key_text, service_key, table_rules
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_plan import intent
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import (
-    KEY_MUTUALLY_EXCLUSIVE, KEY_REQUIRED_ONE_OF, key_spec, service_spec)
+    KEY_MUTUALLY_EXCLUSIVE, KEY_REQUIRED_ONE_OF, SETTINGS_REQUIRED_BY, key_spec, service_spec)
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_validate import (
     build_dests, build_selector, build_service, selector_matches)
 
@@ -287,7 +287,8 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             services=dict(type='list', elements='dict', default=[], options=service_spec(True),
-                          mutually_exclusive=KEY_MUTUALLY_EXCLUSIVE, required_one_of=KEY_REQUIRED_ONE_OF),
+                          mutually_exclusive=KEY_MUTUALLY_EXCLUSIVE, required_one_of=KEY_REQUIRED_ONE_OF,
+                          required_by=SETTINGS_REQUIRED_BY),
             purge=dict(type='bool', default=False),
             drain_timeout=dict(type='int', default=0),
             ignore=dict(type='list', elements='dict', default=[], options=key_spec()),
@@ -295,6 +296,8 @@ def main():
         supports_check_mode=True,
     )
     try:
+        if module.params['drain_timeout'] < 0:
+            raise IpvsError('drain_timeout: must be >= 0')
         intents, selectors = declared(module.params)
     except IpvsError as e:
         module.fail_json(msg=str(e))

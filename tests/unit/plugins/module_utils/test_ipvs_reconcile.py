@@ -43,8 +43,8 @@ SVC = {'protocol': 'tcp', 'address': '192.0.2.10', 'port': 8081, 'fwmark': None,
 def test_wait_drained_polls_until_zero(monkeypatch):
     monkeypatch.setattr(_ipvs_reconcile.time, 'sleep', lambda s: None)
     module = Module([LISTING % (1, 0), LISTING % (0, 1), LISTING % (0, 0)])
-    seen = _ipvs_reconcile.wait_drained(_ipvs_runner.Ipvsadm(module), [(('tcp', '192.0.2.10', 8081), ('192.0.2.10', 8081))],
-                                    60, 1, SVC)[0]
+    target = (('tcp', '192.0.2.10', 8081), ('192.0.2.10', 8081))
+    seen = _ipvs_reconcile.wait_drained(_ipvs_runner.Ipvsadm(module), [target], 60, 1, SVC)[0]
     assert seen['drained'] and not seen['timed_out'] and module.listings == []
 
 
@@ -53,8 +53,8 @@ def test_wait_drained_reports_timeout(monkeypatch):
     monkeypatch.setattr(_ipvs_reconcile.time, 'time', lambda: next(clock))
     monkeypatch.setattr(_ipvs_reconcile.time, 'sleep', lambda s: None)
     module = Module([LISTING % (2, 3)] * 5)
-    seen = _ipvs_reconcile.wait_drained(_ipvs_runner.Ipvsadm(module), [(('tcp', '192.0.2.10', 8081), ('192.0.2.10', 8081))],
-                                    12, 1, SVC)[0]
+    target = (('tcp', '192.0.2.10', 8081), ('192.0.2.10', 8081))
+    seen = _ipvs_reconcile.wait_drained(_ipvs_runner.Ipvsadm(module), [target], 12, 1, SVC)[0]
     assert seen == {'active_connections': 2, 'inactive_connections': 3, 'drained': False, 'waited': 15, 'timed_out': True}
 
 
