@@ -21,6 +21,7 @@ description:
     its own check mode and changed status, and a shell task running C(ipvsadm -Z) would have neither.
 extends_documentation_fragment:
   - lvs.cluster.attributes
+  - lvs.cluster.ipvs_key
 attributes:
   check_mode:
     support: full
@@ -38,24 +39,6 @@ options:
       - The virtual service whose counters (with those of its real servers) to zero, by its key. The service must
         exist. Omitted means every service.
     type: dict
-    suboptions:
-      protocol:
-        description: Protocol of the service. Defaults to V(tcp) when O(service.fwmark) is not used.
-        type: str
-        choices: [tcp, udp, sctp]
-      address:
-        description: Virtual IP address. Required unless O(service.fwmark) is given.
-        type: str
-      port:
-        description: Virtual port (V(0) only for a persistent all-ports service).
-        type: int
-      fwmark:
-        description: Firewall mark of a fwmark service.
-        type: int
-      family:
-        description: Address family of a fwmark service. Defaults to V(ipv4).
-        type: str
-        choices: [ipv4, ipv6]
 requirements:
   - C(ipvsadm) on the target.
 notes:
@@ -100,9 +83,9 @@ services:
   elements: dict
   contains:
     stats:
-      description: Counters before zeroing (connections, packets_in, packets_out, bytes_in, bytes_out).
+      description: The counters of the service before zeroing, named as in RV(lvs.cluster.ipvs_info#module:services[].stats).
       type: dict
-      sample: {connections: 2, packets_in: 4, packets_out: 0, bytes_in: 240, bytes_out: 0}
+      sample: {connections: 12, packets_in: 75, packets_out: 0, bytes_in: 4800, bytes_out: 0}
     real_servers:
       description: Real servers, each with its RV(services[].stats) before zeroing.
       type: list

@@ -18,6 +18,7 @@ description:
   - The service itself is managed with M(lvs.cluster.ipvs_service) or M(lvs.cluster.ipvs_table).
 extends_documentation_fragment:
   - lvs.cluster.attributes
+  - lvs.cluster.ipvs_key
   - lvs.cluster.attributes.ipvs
 attributes:
   check_mode:
@@ -30,24 +31,6 @@ options:
     description: The virtual service of the real server (its key). The service must exist unless O(state=absent).
     type: dict
     required: true
-    suboptions:
-      protocol:
-        description: Protocol of the service. Defaults to V(tcp) when O(service.fwmark) is not used.
-        type: str
-        choices: [tcp, udp, sctp]
-      address:
-        description: Virtual IP address. Required unless O(service.fwmark) is given.
-        type: str
-      port:
-        description: Virtual port (V(0) only for a persistent all-ports service).
-        type: int
-      fwmark:
-        description: Firewall mark of a fwmark service.
-        type: int
-      family:
-        description: Address family of a fwmark service. Defaults to V(ipv4).
-        type: str
-        choices: [ipv4, ipv6]
   address:
     description: Real server address (IPv4 or IPv6). A family other than the service's needs O(forwarding=tun).
     type: str

@@ -20,11 +20,6 @@ description:
 extends_documentation_fragment:
   - lvs.cluster.attributes
   - lvs.cluster.attributes.ipvs
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 options:
   protocol:
     description:

@@ -21,11 +21,6 @@ description:
 extends_documentation_fragment:
   - lvs.cluster.attributes
   - lvs.cluster.attributes.ipvs
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 options:
   services:
     description: The declared virtual services.
