@@ -59,7 +59,7 @@ def reconcile(module, intents, purge=False, keep=None, ipvs=None, drain_timeout=
     if not module.check_mode:
         ipvs.lock()
     before = ipvs.read_table()
-    ops, expected, touched = _plan(module, before, intents, purge, keep)
+    ops, expected, touched = _plan(ipvs, before, intents, purge, keep)
     targets = [(service_key(op.svc), dest_key(op.dest)) for op in ops if op.cmd == '-d'] if drain_timeout > 0 else []
     if not targets:
         after = expected
@@ -79,7 +79,7 @@ def reconcile(module, intents, purge=False, keep=None, ipvs=None, drain_timeout=
     waits = wait_drained(ipvs, targets, drain_timeout, drain_poll)
     ipvs.lock()
     current = ipvs.read_table()
-    rest, expected, rest_touched = _plan(module, current, intents, purge, keep)
+    rest, expected, rest_touched = _plan(ipvs, current, intents, purge, keep)
     after = current
     if rest:
         ipvs.load_modules(rest)
@@ -88,11 +88,11 @@ def reconcile(module, intents, purge=False, keep=None, ipvs=None, drain_timeout=
     return ipvs, before, after, zero_ops + rest, touched | rest_touched, drained_report(targets, waits)
 
 
-def _plan(module, table, intents, purge, keep):
+def _plan(ipvs, table, intents, purge, keep):
     try:
         return plan(table, intents(table) if callable(intents) else intents, purge=purge, keep=keep)
     except IpvsError as e:
-        module.fail_json(msg=str(e))
+        ipvs.fail(str(e))
 
 
 def weight_zero_ops(table, targets):

@@ -22,7 +22,7 @@ LOCK_FILE = '/run/lvs-cluster-ipvs.lock'
 PROC_IPVS = '/proc/net/ip_vs'
 SYS_MODULE = '/sys/module'
 C_LOCALE = {'LC_ALL': 'C', 'LANGUAGE': 'C', 'LANG': 'C'}
-_HELD_LOCKS = []   # lock handles stay open (and locked) until the module process exits
+_HELD_LOCKS = []   # lock handles, open and locked until unlock()
 
 
 class Ipvsadm(object):
@@ -36,7 +36,7 @@ class Ipvsadm(object):
         cmd = [self.bin] + list(args)
         rc, out, err = self.module.run_command(cmd, data=data, environ_update=C_LOCALE, binary_data=True)
         if check and (rc != 0 or err.strip()):
-            self.module.fail_json(msg='ipvsadm %s failed' % ' '.join(args), cmd=' '.join(cmd), rc=rc, stdout=out, stderr=err)
+            self.fail('ipvsadm %s failed' % ' '.join(args), cmd=' '.join(cmd), rc=rc, stdout=out, stderr=err)
         return rc, out, err
 
     @staticmethod
@@ -48,6 +48,8 @@ class Ipvsadm(object):
         return os.path.exists(os.path.join(SYS_MODULE, name))
 
     def fail(self, msg, **kwargs):
+        # release the lock first: a persistent interpreter (Mitogen) runs the next module in this process
+        self.unlock()
         self.module.fail_json(msg=msg, **kwargs)
 
     def read_table(self):
@@ -72,7 +74,7 @@ class Ipvsadm(object):
     # ---- changing the kernel -------------------------------------------------------------
 
     def lock(self):
-        """Exclusive flock on LOCK_FILE, held until unlock() or the module process exits."""
+        """Exclusive flock on LOCK_FILE, held until unlock(); fail() and the modules' exits release it."""
         try:
             handle = open(LOCK_FILE, 'a')
             fcntl.flock(handle, fcntl.LOCK_EX)

@@ -131,7 +131,7 @@ def main():
     if probe is not None:
         key = service_key(probe)
         if key not in table:
-            module.fail_json(msg='service: %s does not exist' % key_text(key))
+            ipvs.fail('service: %s does not exist' % key_text(key))
         table = {key: table[key]}
     before = with_counters(table, ipvs.read_listing(['--stats', '--exact'], probe)) if table else []
     args = ['-Z'] + (service_args(probe) if probe is not None else [])

@@ -300,8 +300,6 @@ def main():
     def keep(svc):
         return any(selector_matches(s, svc) for s in selectors)
 
-    if module.params['drain_timeout'] < 0:
-        module.fail_json(msg='drain_timeout: must be >= 0')
     dummy, before, after, ops, touched, drained = reconcile(
         module, intents, purge=module.params['purge'], keep=keep, drain_timeout=module.params['drain_timeout'])
     # rules hold only what this call owns: the declared services (never ignored or foreign ones)

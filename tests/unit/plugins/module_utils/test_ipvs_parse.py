@@ -278,3 +278,13 @@ def test_grammar_reads_long_options_and_writes_short_ones(long_line, written):
     line = M.service_line(cmd, svc) if dest is None else M.dest_line(cmd, svc, dest)
     assert ' '.join(line) == written
     assert P.parse_rule(written) == (cmd, svc, dest)
+
+
+def test_zeroed_counters_read_as_zero():
+    """After ipvsadm -Z (ipvs_counters) the same service and real server list zero counters."""
+    before = P.parse_listing(fixture('traffic_stats.txt'))
+    after = P.parse_listing(fixture('traffic_zeroed_stats.txt'))
+    key = ('tcp', '192.0.2.100', 80)
+    assert list(after) == list(before) == [key]
+    assert any(before[key]['columns'])
+    assert after[key] == {'columns': [0] * 5, 'real_servers': {('192.0.2.10', 8080): [0] * 5}}

@@ -131,3 +131,17 @@ def test_counters_zero_once_then_count_again(tmp_path, monkeypatch, capsys):
     kernel.zeroed.clear()       # traffic again
     third = run_module('ipvs_counters', {}, kernel, tmp_path, monkeypatch, capsys)
     assert third['changed'] and third['commands'] == ['-Z']
+
+
+@pytest.mark.parametrize('module_name, args', [
+    ('ipvs_realserver', {'service': {'address': '192.0.2.10', 'port': 81}, 'address': '10.0.0.1'}),
+    ('ipvs_counters', {'service': {'address': '192.0.2.10', 'port': 81}}),
+])
+def test_a_failure_under_the_lock_releases_it(module_name, args, tmp_path, monkeypatch, capsys):
+    """Mitogen runs the next module in the same interpreter: a lock left held would block it forever."""
+    kernel = FakeKernel(tmp_path, '-A -t 192.0.2.10:80 -s wlc\n')
+    result = run_module(module_name, args, kernel, tmp_path, monkeypatch, capsys)
+    assert result['failed'] and 'does not exist' in result['msg']
+    assert (tmp_path / 'ipvs.lock').exists()
+    with open(str(tmp_path / 'ipvs.lock'), 'a') as other:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
