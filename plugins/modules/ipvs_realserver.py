@@ -90,6 +90,8 @@ options:
     default: 1
 seealso:
   - module: lvs.cluster.ipvs_service
+  - module: lvs.cluster.ipvs_table
+    description: Drains the real servers it removes with O(lvs.cluster.ipvs_table#module:drain_timeout).
   - module: lvs.cluster.ipvs_info
 author:
   - lvs.cluster developers (@lvs-cluster)

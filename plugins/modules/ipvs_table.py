@@ -159,7 +159,9 @@ options:
         choices: [ipv4, ipv6]
 seealso:
   - module: lvs.cluster.ipvs_service
+  - module: lvs.cluster.ipvs_realserver
   - module: lvs.cluster.ipvs_info
+  - module: lvs.cluster.ipvs_counters
 author:
   - lvs.cluster developers (@lvs-cluster)
 """
