@@ -23,9 +23,14 @@ attributes:
     platforms: linux
 """
 
-    # The ipvs_* modules that change the IPVS table.
+    # The ipvs_* modules that change the IPVS table (full check and diff mode unless a module says otherwise).
     IPVS = r"""
 options: {}
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
 requirements:
   - C(ipvsadm) (1.31 or later) and a kernel with IPVS (C(ip_vs)) on the target.
 notes:

@@ -20,13 +20,19 @@ import ipaddress
 
 SCHEDULERS = ('rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos')
 PROTOCOLS = ('tcp', 'udp', 'sctp')
+FAMILIES = ('ipv4', 'ipv6')
 FORWARDING = ('nat', 'dr', 'tun')
 TUN_TYPES = ('ipip', 'gue', 'gre')
 TUN_CHECKSUMS = ('nocsum', 'csum', 'remcsum')
 PERSISTENCE_ENGINES = ('sip',)
-SCHEDULER_FLAGS = ('flag-1', 'flag-2', 'flag-3', 'sh-fallback', 'sh-port', 'mh-fallback', 'mh-port')
 
+DEFAULT_PROTOCOL = 'tcp'
+DEFAULT_FAMILY = 'ipv4'
 DEFAULT_SCHEDULER = 'wlc'
+DEFAULT_FORWARDING = 'dr'
+DEFAULT_WEIGHT = 1
+DEFAULT_TUN_TYPE = 'ipip'
+DEFAULT_TUN_CHECKSUM = 'nocsum'
 DEFAULT_PERSISTENCE = 360          # "-p" without a value (IPVS_SVC_PERSISTENT_TIMEOUT)
 MAX_PERSISTENCE = 2678400          # 31 days (MAX_TIMEOUT in ipvsadm)
 MAX_WEIGHT = 65535
@@ -34,17 +40,47 @@ MAX_THRESHOLD = 2147483647
 MAX_FWMARK = 4294967295
 DEFAULT_NETMASK = {'ipv4': '255.255.255.255', 'ipv6': '128'}
 
-SERVICE_FIELDS = ('protocol', 'address', 'port', 'fwmark', 'family', 'scheduler', 'scheduler_flags',
-                  'persistence_timeout', 'persistence_netmask', 'persistence_engine', 'one_packet')
+KEY_FIELDS = ('protocol', 'address', 'port', 'fwmark', 'family')
+SETTING_FIELDS = ('scheduler', 'scheduler_flags', 'persistence_timeout', 'persistence_netmask',
+                  'persistence_engine', 'one_packet')
+SERVICE_FIELDS = KEY_FIELDS + SETTING_FIELDS
 DEST_FIELDS = ('address', 'port', 'forwarding', 'weight', 'upper_threshold', 'lower_threshold',
                'tun_type', 'tun_port', 'tun_checksum')
 
-# scheduler flag bit (1, 2, 3) -> the name ipvsadm prints for a scheduler; others print flag-N
+# scheduler flag bit (1, 2, 3) -> the name ipvsadm prints for a scheduler; others print flag-N.
+# flag-3 is read from the kernel but cannot be set: ipvsadm shows no name for bit 3 of sh and mh
+# (-S writes '-b ' or leaves it out next to a named flag), so the change could not be verified.
 _FLAG_BITS = {'flag-1': 1, 'flag-2': 2, 'flag-3': 3, 'sh-fallback': 1, 'sh-port': 2, 'mh-fallback': 1, 'mh-port': 2}
 _FLAG_NAMES = {'sh': {1: 'sh-fallback', 2: 'sh-port'}, 'mh': {1: 'mh-fallback', 2: 'mh-port'}}
+SCHEDULER_FLAGS = tuple(f for f in _FLAG_BITS if f != 'flag-3')
+FLAG_SCHEDULERS = tuple(_FLAG_NAMES)
 
-_PROTO_OPT = {'tcp': '-t', 'udp': '-u', 'sctp': '--sctp-service'}
-_FWD_OPT = {'nat': '-m', 'dr': '-g', 'tun': '-i'}
+# ipvsadm's option grammar, each meaning once: the first spelling is the one written (as -S writes
+# it), the others are the aliases a parser must also read. option_spellings() gives the reverse map.
+COMMAND_OPTS = {'-A': ('-A', '--add-service'), '-E': ('-E', '--edit-service'), '-D': ('-D', '--delete-service'),
+                '-a': ('-a', '--add-server'), '-e': ('-e', '--edit-server'), '-d': ('-d', '--delete-server')}
+PROTOCOL_OPTS = {'tcp': ('-t', '--tcp-service'), 'udp': ('-u', '--udp-service'), 'sctp': ('--sctp-service',)}
+FORWARDING_OPTS = {'dr': ('-g', '--gatewaying'), 'nat': ('-m', '--masquerading'), 'tun': ('-i', '--ipip')}
+CHECKSUM_OPTS = {'nocsum': ('--tun-nocsum',), 'csum': ('--tun-csum',), 'remcsum': ('--tun-remcsum',)}
+# field (or 'real_server', 'ipv6') -> spellings; VALUE_FIELDS take the next token as their value
+FIELD_OPTS = {'fwmark': ('-f', '--fwmark-service'), 'ipv6': ('-6', '--ipv6'), 'scheduler': ('-s', '--scheduler'),
+              'persistence_timeout': ('-p', '--persistent'), 'persistence_netmask': ('-M', '--netmask'),
+              'persistence_engine': ('--pe',), 'one_packet': ('-o', '--ops'), 'scheduler_flags': ('-b', '--sched-flags'),
+              'real_server': ('-r', '--real-server'), 'weight': ('-w', '--weight'),
+              'upper_threshold': ('-x', '--u-threshold'), 'lower_threshold': ('-y', '--l-threshold'),
+              'tun_type': ('--tun-type',), 'tun_port': ('--tun-port',)}
+VALUE_FIELDS = ('scheduler', 'persistence_netmask', 'persistence_engine', 'real_server', 'weight',
+                'upper_threshold', 'lower_threshold', 'tun_type', 'tun_port')
+
+
+def option_spellings(grammar):
+    """The reverse of a grammar map: every spelling (short and long) -> its meaning."""
+    return dict((spelling, meaning) for meaning, spellings in grammar.items() for spelling in spellings)
+
+
+def opt(field):
+    """The spelling of a field's option as ipvsadm -S writes it."""
+    return FIELD_OPTS[field][0]
 
 
 class IpvsError(Exception):
@@ -126,9 +162,9 @@ def make_service(protocol=None, address=None, port=None, fwmark=None, family=Non
     svc = dict.fromkeys(SERVICE_FIELDS)
     if fwmark:
         svc['fwmark'] = int(fwmark)
-        svc['family'] = family or 'ipv4'
+        svc['family'] = family or DEFAULT_FAMILY
     else:
-        svc['protocol'] = protocol or 'tcp'
+        svc['protocol'] = protocol or DEFAULT_PROTOCOL
         svc['address'], svc['family'] = parse_address(address)
         svc['port'] = int(port or 0)
     svc['scheduler'] = scheduler or DEFAULT_SCHEDULER
@@ -147,7 +183,7 @@ def make_dest(svc, address=None, port=None, forwarding=None, weight=None, upper_
     """Build a canonical real-server record of service svc from user-level or parsed values."""
     dest = dict.fromkeys(DEST_FIELDS)
     dest['address'] = parse_address(address)[0]
-    dest['forwarding'] = forwarding or 'dr'
+    dest['forwarding'] = forwarding or DEFAULT_FORWARDING
     if svc.get('fwmark'):
         dest['port'] = int(port or 0)
     elif dest['forwarding'] != 'nat' or port is None:
@@ -155,26 +191,26 @@ def make_dest(svc, address=None, port=None, forwarding=None, weight=None, upper_
         dest['port'] = svc['port']
     else:
         dest['port'] = int(port)
-    dest['weight'] = 1 if weight is None else int(weight)
+    dest['weight'] = DEFAULT_WEIGHT if weight is None else int(weight)
     dest['upper_threshold'] = int(upper_threshold or 0)
     dest['lower_threshold'] = int(lower_threshold or 0)
     if dest['forwarding'] == 'tun':
-        dest['tun_type'] = tun_type or 'ipip'
+        dest['tun_type'] = tun_type or DEFAULT_TUN_TYPE
         if dest['tun_type'] == 'gue':
             dest['tun_port'] = int(tun_port or 0)
         if dest['tun_type'] != 'ipip':
-            dest['tun_checksum'] = tun_checksum or 'nocsum'
+            dest['tun_checksum'] = tun_checksum or DEFAULT_TUN_CHECKSUM
     return dest
 
 
 def service_args(svc):
     """The virtual-service selector arguments (-t/-u/--sctp-service addr:port, or -f N [-6])."""
     if svc.get('fwmark'):
-        args = ['-f', str(svc['fwmark'])]
+        args = [opt('fwmark'), str(svc['fwmark'])]
         if svc['family'] == 'ipv6':
-            args.append('-6')
+            args.append(opt('ipv6'))
         return args
-    return [_PROTO_OPT[svc['protocol']], endpoint(svc['address'], svc['port'])]
+    return [PROTOCOL_OPTS[svc['protocol']][0], endpoint(svc['address'], svc['port'])]
 
 
 def service_line(cmd, svc):
@@ -182,36 +218,35 @@ def service_line(cmd, svc):
     args = [cmd] + service_args(svc)
     if cmd == '-D':
         return args
-    args += ['-s', svc['scheduler']]
+    args += [opt('scheduler'), svc['scheduler']]
     if svc['persistence_timeout']:
-        args += ['-p', str(svc['persistence_timeout'])]
+        args += [opt('persistence_timeout'), str(svc['persistence_timeout'])]
         if svc['persistence_netmask'] != DEFAULT_NETMASK[svc['family']]:
-            args += ['-M', svc['persistence_netmask']]
+            args += [opt('persistence_netmask'), svc['persistence_netmask']]
     if svc['persistence_engine']:
-        args += ['--pe', svc['persistence_engine']]
+        args += [opt('persistence_engine'), svc['persistence_engine']]
     if svc['one_packet']:
-        args.append('-o')
+        args.append(opt('one_packet'))
     if svc['scheduler_flags']:
-        args += ['-b', ','.join(svc['scheduler_flags'])]
+        args += [opt('scheduler_flags'), ','.join(svc['scheduler_flags'])]
     return args
 
 
 def dest_line(cmd, svc, dest):
     """A full -a/-e line (every field, as -e replaces them all) or a -d line."""
-    args = [cmd] + service_args(svc) + ['-r', endpoint(dest['address'], dest['port'])]
+    args = [cmd] + service_args(svc) + [opt('real_server'), endpoint(dest['address'], dest['port'])]
     if cmd == '-d':
         return args
-    args += [_FWD_OPT[dest['forwarding']], '-w', str(dest['weight'])]
-    if dest['upper_threshold']:
-        args += ['-x', str(dest['upper_threshold'])]
-    if dest['lower_threshold']:
-        args += ['-y', str(dest['lower_threshold'])]
+    args += [FORWARDING_OPTS[dest['forwarding']][0], opt('weight'), str(dest['weight'])]
+    for field in ('upper_threshold', 'lower_threshold'):
+        if dest[field]:
+            args += [opt(field), str(dest[field])]
     if dest['tun_type']:
-        args += ['--tun-type', dest['tun_type']]
+        args += [opt('tun_type'), dest['tun_type']]
         if dest['tun_port']:
-            args += ['--tun-port', str(dest['tun_port'])]
+            args += [opt('tun_port'), str(dest['tun_port'])]
         if dest['tun_checksum']:
-            args.append('--tun-' + dest['tun_checksum'])
+            args.append(CHECKSUM_OPTS[dest['tun_checksum']][0])
     return args
 
 

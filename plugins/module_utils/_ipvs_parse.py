@@ -15,20 +15,14 @@ __metaclass__ = type
 import re
 
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import (
-    DEFAULT_PERSISTENCE, IpvsError, dest_key, make_dest, make_service, parse_address, service_key)
+    CHECKSUM_OPTS, COMMAND_OPTS, DEFAULT_PERSISTENCE, FIELD_OPTS, FORWARDING_OPTS, PROTOCOL_OPTS, VALUE_FIELDS,
+    IpvsError, dest_key, make_dest, make_service, option_spellings, parse_address, service_key)
 
-_COMMANDS = {'-A': '-A', '--add-service': '-A', '-E': '-E', '--edit-service': '-E', '-D': '-D',
-             '--delete-service': '-D', '-a': '-a', '--add-server': '-a', '-e': '-e', '--edit-server': '-e',
-             '-d': '-d', '--delete-server': '-d'}
-_PROTOCOL = {'-t': 'tcp', '--tcp-service': 'tcp', '-u': 'udp', '--udp-service': 'udp', '--sctp-service': 'sctp'}
-_FORWARDING = {'-g': 'dr', '--gatewaying': 'dr', '-m': 'nat', '--masquerading': 'nat', '-i': 'tun', '--ipip': 'tun'}
-_VALUE_OPTS = {'-s': 'scheduler', '--scheduler': 'scheduler', '-M': 'persistence_netmask',
-               '--netmask': 'persistence_netmask', '--pe': 'persistence_engine',
-               '-r': 'real_server', '--real-server': 'real_server',
-               '-w': 'weight', '--weight': 'weight', '-x': 'upper_threshold', '--u-threshold': 'upper_threshold',
-               '-y': 'lower_threshold', '--l-threshold': 'lower_threshold', '--tun-type': 'tun_type',
-               '--tun-port': 'tun_port'}
-_CHECKSUM = {'--tun-nocsum': 'nocsum', '--tun-csum': 'csum', '--tun-remcsum': 'remcsum'}
+_COMMANDS = option_spellings(COMMAND_OPTS)
+_PROTOCOL = option_spellings(PROTOCOL_OPTS)
+_FORWARDING = option_spellings(FORWARDING_OPTS)
+_CHECKSUM = option_spellings(CHECKSUM_OPTS)
+_FIELD = option_spellings(FIELD_OPTS)
 _ENDPOINT = re.compile(r'^(?:\[(?P<v6>[0-9a-fA-F:.]+)\]|(?P<v4>\d{1,3}(?:\.\d{1,3}){3}))(?::(?P<port>\d+))?$')
 _INT_FIELDS = ('weight', 'upper_threshold', 'lower_threshold', 'tun_port')
 
@@ -54,30 +48,31 @@ def parse_rule(line):
     while i < len(tokens):
         tok = tokens[i]
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        field = _FIELD.get(tok)
         if tok in _COMMANDS:
             cmd = _COMMANDS[tok]
         elif tok in _PROTOCOL:
             svc['protocol'] = _PROTOCOL[tok]
             svc['address'], svc['port'] = split_endpoint(_need(nxt, tok, line))
             i += 1
-        elif tok in ('-f', '--fwmark-service'):
+        elif field == 'fwmark':
             svc['fwmark'] = int(_need(nxt, tok, line))
             i += 1
-        elif tok in ('-6', '--ipv6'):
+        elif field == 'ipv6':
             svc['family'] = 'ipv6'
-        elif tok in ('-p', '--persistent'):
+        elif field == 'persistence_timeout':
             if nxt is not None and nxt.isdigit():
                 svc['persistence_timeout'] = int(nxt)
                 i += 1
             else:
                 svc['persistence_timeout'] = DEFAULT_PERSISTENCE
-        elif tok in ('-o', '--ops'):
+        elif field == 'one_packet':
             svc['one_packet'] = True
         elif tok in _FORWARDING:
             opts['forwarding'] = _FORWARDING[tok]
         elif tok in _CHECKSUM:
             opts['tun_checksum'] = _CHECKSUM[tok]
-        elif tok in ('-b', '--sched-flags'):
+        elif field == 'scheduler_flags':
             # -S writes '-b ' with an empty value (see _scheduler_flags): the value is then missing at the
             # end of the line, or the next token is an option (no flag name starts with '-')
             if nxt is None or nxt.startswith('-'):
@@ -85,8 +80,8 @@ def parse_rule(line):
             else:
                 opts['scheduler_flags'] = nxt
                 i += 1
-        elif tok in _VALUE_OPTS:
-            opts[_VALUE_OPTS[tok]] = _need(nxt, tok, line)
+        elif field in VALUE_FIELDS:
+            opts[field] = _need(nxt, tok, line)
             i += 1
         else:
             raise IpvsError('cannot parse ipvsadm rule %r: unexpected token %r' % (line, tok))

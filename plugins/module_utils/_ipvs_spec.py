@@ -12,7 +12,8 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import (
-    FORWARDING, PERSISTENCE_ENGINES, PROTOCOLS, SCHEDULERS, SCHEDULER_FLAGS, TUN_CHECKSUMS, TUN_TYPES)
+    DEFAULT_FORWARDING, DEFAULT_SCHEDULER, DEFAULT_WEIGHT, FAMILIES, FORWARDING, PERSISTENCE_ENGINES, PROTOCOLS,
+    SCHEDULERS, SCHEDULER_FLAGS, TUN_CHECKSUMS, TUN_TYPES)
 
 
 def key_spec():
@@ -21,17 +22,19 @@ def key_spec():
         address=dict(type='str'),
         port=dict(type='int'),
         fwmark=dict(type='int'),
-        family=dict(type='str', choices=['ipv4', 'ipv6']),
+        family=dict(type='str', choices=list(FAMILIES)),
     )
 
 
 KEY_MUTUALLY_EXCLUSIVE = [('fwmark', 'address'), ('fwmark', 'port'), ('fwmark', 'protocol')]
 KEY_REQUIRED_ONE_OF = [('address', 'fwmark')]
+SETTINGS_REQUIRED_BY = {'persistence_netmask': 'persistence_timeout', 'persistence_engine': 'persistence_timeout'}
+DEST_REQUIRED_IF = [('tun_type', 'gue', ['tun_port'])]
 
 
 def settings_spec():
     return dict(
-        scheduler=dict(type='str', default='wlc', choices=list(SCHEDULERS)),
+        scheduler=dict(type='str', default=DEFAULT_SCHEDULER, choices=list(SCHEDULERS)),
         scheduler_flags=dict(type='list', elements='str', choices=list(SCHEDULER_FLAGS)),
         persistence_timeout=dict(type='int'),
         persistence_netmask=dict(type='str'),
@@ -54,17 +57,22 @@ def dest_spec(defaults=True):
         tun_checksum=dict(type='str', choices=list(TUN_CHECKSUMS)),
     )
     if defaults:
-        spec['forwarding']['default'] = 'dr'
-        spec['weight']['default'] = 1
+        spec['forwarding']['default'] = DEFAULT_FORWARDING
+        spec['weight']['default'] = DEFAULT_WEIGHT
         spec['upper_threshold']['default'] = 0
         spec['lower_threshold']['default'] = 0
     return spec
+
+
+def real_servers_spec():
+    """A real_servers list of ipvs_service and ipvs_table."""
+    return dict(type='list', elements='dict', options=dest_spec(), required_if=DEST_REQUIRED_IF)
 
 
 def service_spec(purge_default):
     """A service entry of ipvs_table: key + settings + real_servers + purge_real_servers."""
     spec = key_spec()
     spec.update(settings_spec())
-    spec['real_servers'] = dict(type='list', elements='dict', options=dest_spec())
+    spec['real_servers'] = real_servers_spec()
     spec['purge_real_servers'] = dict(type='bool', default=purge_default)
     return spec

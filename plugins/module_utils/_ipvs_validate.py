@@ -13,14 +13,12 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import (
-    MAX_FWMARK, MAX_PERSISTENCE, MAX_THRESHOLD, MAX_WEIGHT, SCHEDULERS, SCHEDULER_FLAGS, IpvsError,
+    DEFAULT_FORWARDING, DEFAULT_PROTOCOL, DEFAULT_SCHEDULER, DEFAULT_TUN_TYPE, DEST_FIELDS, FLAG_SCHEDULERS, KEY_FIELDS,
+    MAX_FWMARK, MAX_PERSISTENCE, MAX_THRESHOLD, MAX_WEIGHT, SERVICE_FIELDS, IpvsError,
     dest_key, key_text, make_dest, make_service, parse_address, service_key)
 
-KEY_FIELDS = ('protocol', 'address', 'port', 'fwmark', 'family')
-SETTING_FIELDS = ('scheduler', 'scheduler_flags', 'persistence_timeout', 'persistence_netmask',
-                  'persistence_engine', 'one_packet')
-DEST_PARAMS = ('address', 'port', 'forwarding', 'weight', 'upper_threshold', 'lower_threshold',
-               'tun_type', 'tun_port', 'tun_checksum')
+# The argument specs (_ipvs_spec) already enforce choices, the key's mutually_exclusive/required_one_of,
+# required_by (persistence options) and required_if (tun_port with gue); these checks are the rest.
 
 
 def _name(where, option):
@@ -39,15 +37,9 @@ def _range(params, where, option, low, high):
 
 def check_key(params, where='', persistent=False):
     """Validate a service key (protocol/address/port or fwmark/family)."""
-    fwmark = params.get('fwmark')
-    if fwmark is not None:
+    if params.get('fwmark') is not None:
         _range(params, where, 'fwmark', 1, MAX_FWMARK)
-        for option in ('address', 'port', 'protocol'):
-            if params.get(option) is not None:
-                _fail(where, option, 'cannot be used with fwmark (a fwmark service has no %s)' % option)
         return
-    if params.get('address') is None:
-        _fail(where, 'address', 'is required unless fwmark is given')
     family = parse_address(params['address'], _name(where, 'address'))[1]
     if params.get('family') is not None and params['family'] != family:
         _fail(where, 'family', 'is %s but address %s is %s (family is only used with fwmark)'
@@ -60,31 +52,26 @@ def check_key(params, where='', persistent=False):
         _range(params, where, 'port', 1, 65535)
 
 
+def build_key_service(params, where='service'):
+    """A service named by its key alone (protocol/address/port or fwmark/family): a record with default settings."""
+    key_params = dict((k, params.get(k)) for k in KEY_FIELDS if params.get(k) is not None)
+    check_key(key_params, where, persistent=True)
+    return make_service(persistence_timeout=1, **key_params)
+
+
 def build_service(params, where=''):
     """Validate service key + settings; return the canonical record (without real servers)."""
     persistent = params.get('persistence_timeout') is not None
     check_key(params, where, persistent)
-    scheduler = params.get('scheduler') or 'wlc'
-    if scheduler not in SCHEDULERS:
-        _fail(where, 'scheduler', 'unknown scheduler %r, expected one of %s' % (scheduler, ', '.join(SCHEDULERS)))
+    scheduler = params.get('scheduler') or DEFAULT_SCHEDULER
     for flag in params.get('scheduler_flags') or []:
-        if flag not in SCHEDULER_FLAGS:
-            _fail(where, 'scheduler_flags', 'unknown flag %r, expected one of %s' % (flag, ', '.join(SCHEDULER_FLAGS)))
         owner = flag.split('-')[0]
-        if scheduler not in ('sh', 'mh') or (owner in ('sh', 'mh') and owner != scheduler):
+        if scheduler not in FLAG_SCHEDULERS or (owner in FLAG_SCHEDULERS and owner != scheduler):
             _fail(where, 'scheduler_flags', 'flag %r cannot be used with scheduler %s' % (flag, scheduler))
-        if flag == 'flag-3':
-            # ipvsadm has no name for bit 3 of sh and mh: -S writes '-b ' or leaves it out next to a
-            # named flag, so the change could not be read back and verified
-            _fail(where, 'scheduler_flags', 'flag %r cannot be used with scheduler %s: ipvsadm does not show it for sh and mh, '
-                  'so it could not be verified' % (flag, scheduler))
     _range(params, where, 'persistence_timeout', 1, MAX_PERSISTENCE)
-    for option in ('persistence_netmask', 'persistence_engine'):
-        if params.get(option) is not None and not persistent:
-            _fail(where, option, 'requires persistence_timeout')
-    if params.get('one_packet') and params.get('fwmark') is None and (params.get('protocol') or 'tcp') != 'udp':
+    if params.get('one_packet') and params.get('fwmark') is None and (params.get('protocol') or DEFAULT_PROTOCOL) != 'udp':
         _fail(where, 'one_packet', 'is only allowed for udp or fwmark services')
-    values = dict((k, params.get(k)) for k in KEY_FIELDS + SETTING_FIELDS)
+    values = dict((k, params.get(k)) for k in SERVICE_FIELDS)
     values['scheduler'] = scheduler
     try:
         return make_service(**values)
@@ -97,7 +84,7 @@ def build_dest(svc, params, where=''):
     if params.get('address') is None:
         _fail(where, 'address', 'is required')
     family = parse_address(params['address'], _name(where, 'address'))[1]
-    forwarding = params.get('forwarding') or 'dr'
+    forwarding = params.get('forwarding') or DEFAULT_FORWARDING
     if family != svc['family'] and forwarding != 'tun':
         _fail(where, 'address', 'is %s but the service is %s: mixed address families need forwarding=tun'
               % (family, svc['family']))
@@ -118,10 +105,8 @@ def build_dest(svc, params, where=''):
         for option in ('tun_type', 'tun_port', 'tun_checksum'):
             if params.get(option) is not None:
                 _fail(where, option, 'is a tunnel option and needs forwarding=tun (forwarding is %s)' % forwarding)
-    tun_type = tun_type or 'ipip'
+    tun_type = tun_type or DEFAULT_TUN_TYPE
     if tun_type == 'gue':
-        if tun_port is None:
-            _fail(where, 'tun_port', 'is required with tun_type=gue')
         _range(params, where, 'tun_port', 1, 65535)
     elif tun_port is not None:
         _fail(where, 'tun_port', 'is only allowed with tun_type=gue')
@@ -130,7 +115,7 @@ def build_dest(svc, params, where=''):
             _fail(where, 'tun_checksum', 'is only allowed with tun_type=gue or gre')
         if checksum == 'remcsum' and tun_type != 'gue':
             _fail(where, 'tun_checksum', 'remcsum is only allowed with tun_type=gue')
-    return make_dest(svc, **dict((k, params.get(k)) for k in DEST_PARAMS))
+    return make_dest(svc, **dict((k, params.get(k)) for k in DEST_FIELDS))
 
 
 def build_dests(svc, items, where=''):

@@ -110,7 +110,9 @@ daemons:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_apply import Ipvsadm
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_report import read_info
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_runner import Ipvsadm
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import key_spec
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import IpvsError, parse_address
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_validate import selector_matches
 
@@ -118,22 +120,15 @@ FILTERS = ('protocol', 'address', 'port', 'fwmark')
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            protocol=dict(type='str', choices=['tcp', 'udp', 'sctp']),
-            address=dict(type='str'),
-            port=dict(type='int'),
-            fwmark=dict(type='int'),
-        ),
-        supports_check_mode=True,
-    )
+    argument_spec = dict((k, v) for k, v in key_spec().items() if k in FILTERS)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     selector = dict((k, module.params[k]) for k in FILTERS if module.params[k] is not None)
     if 'address' in selector:
         try:
             selector['address'] = parse_address(selector['address'])[0]
         except IpvsError as e:
             module.fail_json(msg=str(e))
-    info = Ipvsadm(module).read_info()
+    info = read_info(Ipvsadm(module))
     info['services'] = [s for s in info['services'] if selector_matches(selector, s)]
     module.exit_json(changed=False, **info)
 

@@ -18,6 +18,7 @@ description:
   - The service itself is managed with M(lvs.cluster.ipvs_service) or M(lvs.cluster.ipvs_table).
 extends_documentation_fragment:
   - lvs.cluster.attributes
+  - lvs.cluster.ipvs_key
   - lvs.cluster.attributes.ipvs
 attributes:
   check_mode:
@@ -30,24 +31,6 @@ options:
     description: The virtual service of the real server (its key). The service must exist unless O(state=absent).
     type: dict
     required: true
-    suboptions:
-      protocol:
-        description: Protocol of the service. Defaults to V(tcp) when O(service.fwmark) is not used.
-        type: str
-        choices: [tcp, udp, sctp]
-      address:
-        description: Virtual IP address. Required unless O(service.fwmark) is given.
-        type: str
-      port:
-        description: Virtual port (V(0) only for a persistent all-ports service).
-        type: int
-      fwmark:
-        description: Firewall mark of a fwmark service.
-        type: int
-      family:
-        description: Address family of a fwmark service. Defaults to V(ipv4).
-        type: str
-        choices: [ipv4, ipv6]
   address:
     description: Real server address (IPv4 or IPv6). A family other than the service's needs O(forwarding=tun).
     type: str
@@ -107,6 +90,8 @@ options:
     default: 1
 seealso:
   - module: lvs.cluster.ipvs_service
+  - module: lvs.cluster.ipvs_table
+    description: Drains the real servers it removes with O(lvs.cluster.ipvs_table#module:drain_timeout).
   - module: lvs.cluster.ipvs_info
 author:
   - lvs.cluster developers (@lvs-cluster)
@@ -219,13 +204,13 @@ drain:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_apply import Ipvsadm, reconcile, table_diff, wait_drained
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_reconcile import reconcile, table_diff, wait_drained
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import (
-    IpvsError, dest_key, key_text, make_service, parse_address, service_key)
+    DEST_FIELDS, KEY_FIELDS, IpvsError, dest_key, key_text, parse_address, service_key)
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_plan import intent
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import (
-    KEY_MUTUALLY_EXCLUSIVE, KEY_REQUIRED_ONE_OF, dest_spec, key_spec)
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_validate import DEST_PARAMS, build_dest, check_key
+    DEST_REQUIRED_IF, KEY_MUTUALLY_EXCLUSIVE, KEY_REQUIRED_ONE_OF, dest_spec, key_spec)
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_validate import build_dest, build_key_service
 
 KEEP_WHEN_DRAINED = ('forwarding', 'upper_threshold', 'lower_threshold')
 KEEP_TUNNEL = ('tun_type', 'tun_port', 'tun_checksum')
@@ -245,7 +230,7 @@ def existing_dest(current, params):
 
 def desired_dest(params, current, probe):
     """Validate and build the wanted real server; drained keeps the omitted fields of an existing one."""
-    values = dict((k, params[k]) for k in DEST_PARAMS)
+    values = dict((k, params[k]) for k in DEST_FIELDS)
     if params['state'] == 'drained':
         values['weight'] = 0
         existing = existing_dest(current, params)
@@ -267,45 +252,46 @@ def main():
         drain_timeout=dict(type='int', default=0),
         drain_poll=dict(type='int', default=1),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec, required_if=DEST_REQUIRED_IF, supports_check_mode=True)
     params = module.params
-    key_params = dict((k, v) for k, v in params['service'].items() if v is not None)
     try:
         if params['state'] == 'drained' and params['weight'] is not None:
             raise IpvsError('weight: cannot be set with state=drained (drained means weight 0)')
         if params['drain_timeout'] < 0 or params['drain_poll'] < 1:
             raise IpvsError('drain_timeout: must be >= 0 (and drain_poll >= 1)')
         parse_address(params['address'], 'address')
-        check_key(key_params, 'service', persistent=True)
-        probe = make_service(persistence_timeout=1, **key_params)
+        probe = build_key_service(params['service'])
     except IpvsError as e:
         module.fail_json(msg=str(e))
     key = service_key(probe)
-    ipvs = Ipvsadm(module)
-    before = ipvs.read_table()
-    current = before.get(key)
-    if current is None and params['state'] != 'absent':
-        module.fail_json(msg='service: %s does not exist; create it first with lvs.cluster.ipvs_service' % key_text(key))
-    try:
+    chosen = {}
+
+    def wanted(table):
+        """The intents, decided on the table read under the lock."""
+        current = table.get(key)
+        chosen['dkey'] = None
         if params['state'] == 'absent':
             # only the key matters: the real server with this address (and port, when given)
             existing = existing_dest(current, params)
-            dkey = dest_key(existing) if existing else None
-            intents = [intent(key, absent_dests=[dkey])] if dkey else []
-        else:
-            dest = desired_dest(params, current, probe)
-            dkey = dest_key(dest)
-            intents = [intent(key, dests={dkey: dest})]
-    except IpvsError as e:
-        module.fail_json(msg=str(e))
-    dummy, before, after, ops, dummy = reconcile(module, intents, ipvs=ipvs)
+            if existing is None:
+                return []
+            chosen['dkey'] = dest_key(existing)
+            return [intent(key, absent_dests=[chosen['dkey']])]
+        if current is None:
+            raise IpvsError('service: %s does not exist; create it first with lvs.cluster.ipvs_service' % key_text(key))
+        dest = desired_dest(params, current, probe)
+        chosen['dkey'] = dest_key(dest)
+        return [intent(key, dests={chosen['dkey']: dest})]
+
+    ipvs, before, after, ops, dummy, dummy = reconcile(module, wanted)
+    dkey = chosen['dkey']
     svc_after = after.get(key)
     result = dict(changed=bool(ops), commands=[op.line for op in ops],
                   real_server=svc_after['real_servers'].get(dkey) if svc_after and dkey else None,
-                  service=dict((k, probe[k]) for k in ('protocol', 'address', 'port', 'fwmark', 'family')))
+                  service=dict((k, probe[k]) for k in KEY_FIELDS))
     if params['state'] == 'drained':
         timeout = 0 if module.check_mode else params['drain_timeout']
-        result['drain'] = wait_drained(ipvs, svc_after, key, dkey, timeout, params['drain_poll'])
+        result['drain'] = wait_drained(ipvs, [(key, dkey)], timeout, params['drain_poll'], svc_after)[0]
     if module._diff:
         result['diff'] = table_diff(before, after, [key])
     module.exit_json(**result)

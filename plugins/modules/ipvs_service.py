@@ -20,11 +20,6 @@ description:
 extends_documentation_fragment:
   - lvs.cluster.attributes
   - lvs.cluster.attributes.ipvs
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 options:
   protocol:
     description:
@@ -60,11 +55,12 @@ options:
       - Scheduler flags, only for the V(sh) and V(mh) schedulers. V(sh-fallback) and V(sh-port) apply to V(sh) only,
         V(mh-fallback) and V(mh-port) to V(mh) only. V(flag-1) and V(flag-2) are aliases of
         V(sh-fallback)/V(mh-fallback) and V(sh-port)/V(mh-port); results use the scheduler's names.
-      - V(flag-3) is refused with every scheduler. C(ipvsadm) shows no name for it with V(sh) and V(mh), so the
-        module could not read it back. A service that has it as its only flag (set with C(ipvsadm)) is read as V(flag-3).
+      - There is no V(flag-3), as C(ipvsadm) shows no name for it with V(sh) and V(mh), so the module could not read it
+        back. A service that has it as its only flag (set with C(ipvsadm)) is read as V(flag-3), and a run that
+        declares the service edits it away.
     type: list
     elements: str
-    choices: [flag-1, flag-2, flag-3, sh-fallback, sh-port, mh-fallback, mh-port]
+    choices: [flag-1, flag-2, sh-fallback, sh-port, mh-fallback, mh-port]
   persistence_timeout:
     description:
       - Persistence timeout in seconds (1..2678400). Omitted means the service is not persistent.
@@ -252,11 +248,11 @@ service:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_apply import reconcile, table_diff
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_reconcile import reconcile, table_diff
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import IpvsError, export_service, service_key
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_plan import intent
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import (
-    KEY_MUTUALLY_EXCLUSIVE, KEY_REQUIRED_ONE_OF, dest_spec, key_spec, settings_spec)
+    KEY_MUTUALLY_EXCLUSIVE, KEY_REQUIRED_ONE_OF, SETTINGS_REQUIRED_BY, key_spec, real_servers_spec, settings_spec)
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_validate import build_dests, build_service
 
 
@@ -265,7 +261,7 @@ def main():
     argument_spec.update(settings_spec())
     argument_spec.update(
         state=dict(type='str', default='present', choices=['present', 'absent']),
-        real_servers=dict(type='list', elements='dict', options=dest_spec()),
+        real_servers=real_servers_spec(),
         purge_real_servers=dict(type='bool', default=False),
     )
     module = AnsibleModule(
@@ -273,6 +269,7 @@ def main():
         mutually_exclusive=KEY_MUTUALLY_EXCLUSIVE,
         required_one_of=KEY_REQUIRED_ONE_OF,
         required_if=[('purge_real_servers', True, ['real_servers'])],
+        required_by=SETTINGS_REQUIRED_BY,
         supports_check_mode=True,
     )
     params = module.params
@@ -286,7 +283,7 @@ def main():
         wanted = intent(key, 'absent')
     else:
         wanted = intent(key, service=svc, dests=dests, purge_dests=params['purge_real_servers'])
-    dummy, before, after, ops, dummy = reconcile(module, [wanted])
+    dummy, before, after, ops, dummy, dummy = reconcile(module, [wanted])
     result = dict(changed=bool(ops), commands=[op.line for op in ops],
                   service=export_service(after[key]) if key in after else None)
     if module._diff:

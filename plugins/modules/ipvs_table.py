@@ -21,11 +21,6 @@ description:
 extends_documentation_fragment:
   - lvs.cluster.attributes
   - lvs.cluster.attributes.ipvs
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 options:
   services:
     description: The declared virtual services.
@@ -59,11 +54,11 @@ options:
         description:
           - Scheduler flags, only for V(sh) and V(mh). V(sh-fallback) and V(sh-port) apply to V(sh) only, V(mh-fallback) and
             V(mh-port) to V(mh) only; V(flag-1) and V(flag-2) are aliases of the fallback and port flags.
-          - V(flag-3) is refused with every scheduler. C(ipvsadm) shows no name for it with V(sh) and V(mh), so the
-            module could not read it back.
+          - There is no V(flag-3), as C(ipvsadm) shows no name for it with V(sh) and V(mh), so the module could not read
+            it back.
         type: list
         elements: str
-        choices: [flag-1, flag-2, flag-3, sh-fallback, sh-port, mh-fallback, mh-port]
+        choices: [flag-1, flag-2, sh-fallback, sh-port, mh-fallback, mh-port]
       persistence_timeout:
         description: Persistence timeout in seconds (1..2678400); omitted means not persistent.
         type: int
@@ -123,6 +118,16 @@ options:
           - Delete the real servers of this service that are not declared. Set V(false) to only add and edit.
         type: bool
         default: true
+  drain_timeout:
+    description:
+      - Seconds to drain the real servers that this call removes from declared services (because they are no
+        longer declared) before removing them. They first get weight V(0) in one batch, so they take no new
+        connections; the module then waits until their active plus inactive connections reach V(0) or this
+        many seconds pass, and applies the rest of the change in a second batch. Removal happens either way.
+      - V(0) removes them at once, in the same batch as every other change.
+      - In check mode the module does not wait; RV(drained) then reports the connections it sees.
+    type: int
+    default: 0
   purge:
     description: Delete every service that is not declared and matches no O(ignore) selector.
     type: bool
@@ -154,7 +159,9 @@ options:
         choices: [ipv4, ipv6]
 seealso:
   - module: lvs.cluster.ipvs_service
+  - module: lvs.cluster.ipvs_realserver
   - module: lvs.cluster.ipvs_info
+  - module: lvs.cluster.ipvs_counters
 author:
   - lvs.cluster developers (@lvs-cluster)
 """
@@ -194,13 +201,41 @@ commands:
   sample: ["-D -t 192.0.2.10:8080", "-e -t 192.0.2.10:80 -r 10.0.0.11:80 -g -w 2"]
 rules:
   description:
-    - The whole table after the change (predicted in check mode) as C(ipvsadm -R) lines, thresholds
-      included, which C(ipvsadm -S) would drop. Write them to the distribution's rules file to restore
-      the table exactly at boot.
+    - The services this call manages, that is those declared in O(services), with their real servers, as they
+      are after the change (predicted in check mode), as C(ipvsadm -R) lines, thresholds included, which
+      C(ipvsadm -S) would drop.
+    - Never holds a service matching O(ignore) nor any other service that O(services) does not declare (for
+      example one owned by keepalived or kube-proxy), so writing them to the distribution's rules file restores
+      at boot exactly what this call owns.
   returned: always
   type: list
   elements: str
   sample: ["-A -t 192.0.2.10:80 -s rr", "-a -t 192.0.2.10:80 -r 10.0.0.11:80 -m -w 1 -x 100 -y 50"]
+drained:
+  description:
+    - The real servers drained before their removal (only with O(drain_timeout) above V(0)), in the order of
+      RV(commands). In check mode RV(drained[].seconds) is V(0) and RV(drained[].connections_left) are the
+      connections seen.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{service: "tcp 192.0.2.10:80", address: 10.0.0.12, port: 80, seconds: 3.1, connections_left: 0}]
+  contains:
+    service:
+      description: The service, as C(protocol address:port) or C(fwmark N family).
+      type: str
+    address:
+      description: Real server address.
+      type: str
+    port:
+      description: Real server port.
+      type: int
+    seconds:
+      description: Seconds waited until its connections reached 0, or until O(drain_timeout) passed.
+      type: float
+    connections_left:
+      description: Active plus inactive connections at the last count (0 when drained), removed anyway.
+      type: int
 services:
   description:
     - The whole table after the change (predicted in check mode), sorted by key; each service as returned by
@@ -217,11 +252,11 @@ services:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_apply import reconcile, table_diff
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_reconcile import reconcile, table_diff
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import IpvsError, export_table, key_text, service_key, table_rules
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_plan import intent
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import (
-    KEY_MUTUALLY_EXCLUSIVE, KEY_REQUIRED_ONE_OF, key_spec, service_spec)
+    KEY_MUTUALLY_EXCLUSIVE, KEY_REQUIRED_ONE_OF, SETTINGS_REQUIRED_BY, key_spec, service_spec)
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_validate import (
     build_dests, build_selector, build_service, selector_matches)
 
@@ -249,13 +284,17 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             services=dict(type='list', elements='dict', default=[], options=service_spec(True),
-                          mutually_exclusive=KEY_MUTUALLY_EXCLUSIVE, required_one_of=KEY_REQUIRED_ONE_OF),
+                          mutually_exclusive=KEY_MUTUALLY_EXCLUSIVE, required_one_of=KEY_REQUIRED_ONE_OF,
+                          required_by=SETTINGS_REQUIRED_BY),
             purge=dict(type='bool', default=False),
+            drain_timeout=dict(type='int', default=0),
             ignore=dict(type='list', elements='dict', default=[], options=key_spec()),
         ),
         supports_check_mode=True,
     )
     try:
+        if module.params['drain_timeout'] < 0:
+            raise IpvsError('drain_timeout: must be >= 0')
         intents, selectors = declared(module.params)
     except IpvsError as e:
         module.fail_json(msg=str(e))
@@ -263,9 +302,12 @@ def main():
     def keep(svc):
         return any(selector_matches(s, svc) for s in selectors)
 
-    dummy, before, after, ops, touched = reconcile(module, intents, purge=module.params['purge'], keep=keep)
+    dummy, before, after, ops, touched, drained = reconcile(
+        module, intents, purge=module.params['purge'], keep=keep, drain_timeout=module.params['drain_timeout'])
+    # rules hold only what this call owns: the declared services (never ignored or foreign ones)
+    owned = dict((it['key'], after[it['key']]) for it in intents if it['key'] in after)
     result = dict(changed=bool(ops), commands=[op.line for op in ops], services=export_table(after),
-                  rules=table_rules(after))
+                  rules=table_rules(owned), drained=drained)
     if module._diff:
         result['diff'] = table_diff(before, after, touched)
     module.exit_json(**result)

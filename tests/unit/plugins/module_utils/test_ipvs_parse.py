@@ -249,3 +249,42 @@ def test_table_rules_keep_thresholds_and_restore_the_same_table(table):
     assert sum(1 for line in rules if line.startswith('-A')) == len(table)
     reparsed = P.parse_save('\n'.join(rules) + '\n')
     assert reparsed == table
+
+
+GRAMMARS = (M.COMMAND_OPTS, M.PROTOCOL_OPTS, M.FORWARDING_OPTS,
+            M.CHECKSUM_OPTS, M.FIELD_OPTS)
+
+
+def test_every_spelling_means_one_thing():
+    spellings = [s for grammar in GRAMMARS for names in grammar.values() for s in names]
+    assert len(spellings) == len(set(spellings))
+
+
+@pytest.mark.parametrize('long_line, written', [
+    ('--add-service --udp-service [2001:db8::53]:53 --scheduler sh --persistent 60 --netmask 64 --pe sip --ops '
+     '--sched-flags sh-port', '-A -u [2001:db8::53]:53 -s sh -p 60 -M 64 --pe sip -o -b sh-port'),
+    ('--edit-service --fwmark-service 7 --ipv6 --scheduler rr', '-E -f 7 -6 -s rr'),
+    ('--add-server --tcp-service 192.0.2.10:80 --real-server 10.0.0.1:8080 --masquerading --weight 3 '
+     '--u-threshold 9 --l-threshold 2', '-a -t 192.0.2.10:80 -r 10.0.0.1:8080 -m -w 3 -x 9 -y 2'),
+    ('--edit-server --sctp-service 192.0.2.10:38412 --real-server 10.0.0.2 --ipip --weight 1 --tun-type gue '
+     '--tun-port 6080 --tun-remcsum', '-e --sctp-service 192.0.2.10:38412 -r 10.0.0.2:38412 -i -w 1 --tun-type gue '
+     '--tun-port 6080 --tun-remcsum'),
+    ('--delete-server --tcp-service 192.0.2.10:80 --real-server 10.0.0.1:80', '-d -t 192.0.2.10:80 -r 10.0.0.1:80'),
+    ('--delete-service --tcp-service 192.0.2.10:80', '-D -t 192.0.2.10:80'),
+])
+def test_grammar_reads_long_options_and_writes_short_ones(long_line, written):
+    """One grammar both ways: the parser reads every alias, the renderer writes what ipvsadm -S writes."""
+    cmd, svc, dest = P.parse_rule(long_line)
+    line = M.service_line(cmd, svc) if dest is None else M.dest_line(cmd, svc, dest)
+    assert ' '.join(line) == written
+    assert P.parse_rule(written) == (cmd, svc, dest)
+
+
+def test_zeroed_counters_read_as_zero():
+    """After ipvsadm -Z (ipvs_counters) the same service and real server list zero counters."""
+    before = P.parse_listing(fixture('traffic_stats.txt'))
+    after = P.parse_listing(fixture('traffic_zeroed_stats.txt'))
+    key = ('tcp', '192.0.2.100', 80)
+    assert list(after) == list(before) == [key]
+    assert any(before[key]['columns'])
+    assert after[key] == {'columns': [0] * 5, 'real_servers': {('192.0.2.10', 8080): [0] * 5}}

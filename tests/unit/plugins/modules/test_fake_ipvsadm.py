@@ -48,6 +48,9 @@ def test_counters_and_connections_are_the_kernels(tmp_path):
     assert ipvsadm(kernel, '-L', '-n', '--stats', '--exact') == (0, fixture('traffic_stats.txt'), '')
     assert ipvsadm(kernel, '-L', '-n', '--rate', '--exact') == (0, fixture('traffic_rate.txt'), '')
     assert ipvsadm(kernel, '-L', '-n', '--thresholds') == (0, fixture('traffic_thresholds.txt'), '')
+    # ipvs_counters' zeroing: ipvsadm -Z prints nothing, and the counters of the service list as 0
+    assert ipvsadm(kernel, '-Z', '-t', '192.0.2.100:80') == (0, '', '')
+    assert ipvsadm(kernel, '-L', '-n', '--stats', '--exact') == (0, fixture('traffic_zeroed_stats.txt'), '')
 
 
 def test_rules_keep_thresholds_in_kernel_order(full):
