@@ -29,12 +29,14 @@ class Cluster:
         self.state = vm.find_run(lab.run_id)
         self.inventory, self.playbook, self.vip = LABS[scenario]
 
-    def converge(self, extra_vars=None, check=False, limit=None, play=None, strategy=None):
+    def converge(self, extra_vars=None, check=False, limit=None, play=None, strategy=None, inventory=None):
         """Run the lab playbook (seed inventory first, harness inventory last so its connection wins).
 
-        strategy ("linear" or "mitogen_linear") overrides LVSLAB_STRATEGY for this run.
+        strategy ("linear" or "mitogen_linear") overrides LVSLAB_STRATEGY for this run. inventory, a path,
+        adds an inventory between the two (groups or host variables of one test).
         """
-        inventories = [playbook.REPO / self.inventory, "%s/inventory.yml" % self.state["dir"]]
+        inventories = [playbook.REPO / self.inventory] + ([inventory] if inventory else [])
+        inventories.append("%s/inventory.yml" % self.state["dir"])
         return playbook.run_playbook(inventories, playbook.REPO / (play or self.playbook), extra_vars=extra_vars,
                                      check=check, limit=limit, strategy_name=strategy)
 

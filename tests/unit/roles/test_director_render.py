@@ -124,3 +124,21 @@ def test_nat_detection_sees_real_servers_from_groups(tmp_path):
 def test_debian_defaults_turn_auto_load_on(tmp_path):
     files = render(tmp_path, "Debian", {})[0]
     assert 'AUTO="true"' in files["ipvsadm.default.j2"].splitlines()
+
+
+def test_argument_spec_choices_are_the_modules_own():
+    """The role's typed director_services repeats ipvs_table's choices for early errors: they must not drift."""
+    from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import service_spec
+
+    spec = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())
+    role = spec["argument_specs"]["main"]["options"]["director_services"]["options"]
+    module = service_spec(purge_default=True)
+    for name, option in module.items():
+        assert name in role, name
+        assert role[name].get("choices") == option.get("choices"), name
+        assert role[name]["type"] == option["type"], name
+    rs_role = role["real_servers"]["options"]
+    for name, option in module["real_servers"]["options"].items():
+        assert rs_role[name].get("choices") == option.get("choices"), name
+        assert rs_role[name]["type"] == option["type"], name
+    assert set(role) - set(module) == {"real_servers_from_group"}
