@@ -298,14 +298,14 @@ def main():
             intents = [intent(key, dests={dkey: dest})]
     except IpvsError as e:
         module.fail_json(msg=str(e))
-    dummy, before, after, ops, dummy = reconcile(module, intents, ipvs=ipvs)
+    dummy, before, after, ops, dummy, dummy = reconcile(module, intents, ipvs=ipvs)
     svc_after = after.get(key)
     result = dict(changed=bool(ops), commands=[op.line for op in ops],
                   real_server=svc_after['real_servers'].get(dkey) if svc_after and dkey else None,
                   service=dict((k, probe[k]) for k in ('protocol', 'address', 'port', 'fwmark', 'family')))
     if params['state'] == 'drained':
         timeout = 0 if module.check_mode else params['drain_timeout']
-        result['drain'] = wait_drained(ipvs, svc_after, key, dkey, timeout, params['drain_poll'])
+        result['drain'] = wait_drained(ipvs, [(key, dkey)], timeout, params['drain_poll'], svc_after)[0]
     if module._diff:
         result['diff'] = table_diff(before, after, [key])
     module.exit_json(**result)

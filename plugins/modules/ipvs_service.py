@@ -286,7 +286,7 @@ def main():
         wanted = intent(key, 'absent')
     else:
         wanted = intent(key, service=svc, dests=dests, purge_dests=params['purge_real_servers'])
-    dummy, before, after, ops, dummy = reconcile(module, [wanted])
+    dummy, before, after, ops, dummy, dummy = reconcile(module, [wanted])
     result = dict(changed=bool(ops), commands=[op.line for op in ops],
                   service=export_service(after[key]) if key in after else None)
     if module._diff:

@@ -123,6 +123,16 @@ options:
           - Delete the real servers of this service that are not declared. Set V(false) to only add and edit.
         type: bool
         default: true
+  drain_timeout:
+    description:
+      - Seconds to drain the real servers that this call removes from declared services (because they are no
+        longer declared) before removing them. They first get weight V(0) in one batch, so they take no new
+        connections; the module then waits until their active plus inactive connections reach V(0) or this
+        many seconds pass, and applies the rest of the change in a second batch. Removal happens either way.
+      - V(0) removes them at once, in the same batch as every other change.
+      - In check mode the module does not wait; RV(drained) then reports the connections it sees.
+    type: int
+    default: 0
   purge:
     description: Delete every service that is not declared and matches no O(ignore) selector.
     type: bool
@@ -194,13 +204,41 @@ commands:
   sample: ["-D -t 192.0.2.10:8080", "-e -t 192.0.2.10:80 -r 10.0.0.11:80 -g -w 2"]
 rules:
   description:
-    - The whole table after the change (predicted in check mode) as C(ipvsadm -R) lines, thresholds
-      included, which C(ipvsadm -S) would drop. Write them to the distribution's rules file to restore
-      the table exactly at boot.
+    - The services this call manages, that is those declared in O(services), with their real servers, as they
+      are after the change (predicted in check mode), as C(ipvsadm -R) lines, thresholds included, which
+      C(ipvsadm -S) would drop.
+    - Never holds a service matching O(ignore) nor any other service that O(services) does not declare (for
+      example one owned by keepalived or kube-proxy), so writing them to the distribution's rules file restores
+      at boot exactly what this call owns.
   returned: always
   type: list
   elements: str
   sample: ["-A -t 192.0.2.10:80 -s rr", "-a -t 192.0.2.10:80 -r 10.0.0.11:80 -m -w 1 -x 100 -y 50"]
+drained:
+  description:
+    - The real servers drained before their removal (only with O(drain_timeout) above V(0)), in the order of
+      RV(commands). In check mode RV(drained[].seconds) is V(0) and RV(drained[].connections_left) are the
+      connections seen.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{service: "tcp 192.0.2.10:80", address: 10.0.0.12, port: 80, seconds: 3.1, connections_left: 0}]
+  contains:
+    service:
+      description: The service, as C(protocol address:port) or C(fwmark N family).
+      type: str
+    address:
+      description: Real server address.
+      type: str
+    port:
+      description: Real server port.
+      type: int
+    seconds:
+      description: Seconds waited until its connections reached 0, or until O(drain_timeout) passed.
+      type: float
+    connections_left:
+      description: Active plus inactive connections at the last count (0 when drained), removed anyway.
+      type: int
 services:
   description:
     - The whole table after the change (predicted in check mode), sorted by key; each service as returned by
@@ -251,6 +289,7 @@ def main():
             services=dict(type='list', elements='dict', default=[], options=service_spec(True),
                           mutually_exclusive=KEY_MUTUALLY_EXCLUSIVE, required_one_of=KEY_REQUIRED_ONE_OF),
             purge=dict(type='bool', default=False),
+            drain_timeout=dict(type='int', default=0),
             ignore=dict(type='list', elements='dict', default=[], options=key_spec()),
         ),
         supports_check_mode=True,
@@ -263,9 +302,14 @@ def main():
     def keep(svc):
         return any(selector_matches(s, svc) for s in selectors)
 
-    dummy, before, after, ops, touched = reconcile(module, intents, purge=module.params['purge'], keep=keep)
+    if module.params['drain_timeout'] < 0:
+        module.fail_json(msg='drain_timeout: must be >= 0')
+    dummy, before, after, ops, touched, drained = reconcile(
+        module, intents, purge=module.params['purge'], keep=keep, drain_timeout=module.params['drain_timeout'])
+    # rules hold only what this call owns: the declared services (never ignored or foreign ones)
+    owned = dict((it['key'], after[it['key']]) for it in intents if it['key'] in after)
     result = dict(changed=bool(ops), commands=[op.line for op in ops], services=export_table(after),
-                  rules=table_rules(after))
+                  rules=table_rules(owned), drained=drained)
     if module._diff:
         result['diff'] = table_diff(before, after, touched)
     module.exit_json(**result)

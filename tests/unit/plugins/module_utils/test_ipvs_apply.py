@@ -37,12 +37,14 @@ TCP  192.0.2.10:8081 rr
   -> 192.0.2.10:8081              50         0          %d          %d         \n"""
 
 
+SVC = {'protocol': 'tcp', 'address': '192.0.2.10', 'port': 8081, 'fwmark': None, 'family': 'ipv4'}
+
+
 def test_wait_drained_polls_until_zero(monkeypatch):
     monkeypatch.setattr(_ipvs_apply.time, 'sleep', lambda s: None)
     module = Module([LISTING % (1, 0), LISTING % (0, 1), LISTING % (0, 0)])
-    seen = _ipvs_apply.wait_drained(_ipvs_apply.Ipvsadm(module), {'protocol': 'tcp', 'address': '192.0.2.10', 'port': 8081,
-                                                                  'fwmark': None, 'family': 'ipv4'},
-                                    ('tcp', '192.0.2.10', 8081), ('192.0.2.10', 8081), 60, 1)
+    seen = _ipvs_apply.wait_drained(_ipvs_apply.Ipvsadm(module), [(('tcp', '192.0.2.10', 8081), ('192.0.2.10', 8081))],
+                                    60, 1, SVC)[0]
     assert seen['drained'] and not seen['timed_out'] and module.listings == []
 
 
@@ -51,9 +53,8 @@ def test_wait_drained_reports_timeout(monkeypatch):
     monkeypatch.setattr(_ipvs_apply.time, 'time', lambda: next(clock))
     monkeypatch.setattr(_ipvs_apply.time, 'sleep', lambda s: None)
     module = Module([LISTING % (2, 3)] * 5)
-    seen = _ipvs_apply.wait_drained(_ipvs_apply.Ipvsadm(module), {'protocol': 'tcp', 'address': '192.0.2.10', 'port': 8081,
-                                                                  'fwmark': None, 'family': 'ipv4'},
-                                    ('tcp', '192.0.2.10', 8081), ('192.0.2.10', 8081), 12, 1)
+    seen = _ipvs_apply.wait_drained(_ipvs_apply.Ipvsadm(module), [(('tcp', '192.0.2.10', 8081), ('192.0.2.10', 8081))],
+                                    12, 1, SVC)[0]
     assert seen == {'active_connections': 2, 'inactive_connections': 3, 'drained': False, 'waited': 15, 'timed_out': True}
 
 
