@@ -60,6 +60,13 @@ def check_key(params, where='', persistent=False):
         _range(params, where, 'port', 1, 65535)
 
 
+def build_key_service(params, where='service'):
+    """A service named by its key alone (protocol/address/port or fwmark/family): a record with default settings."""
+    key_params = dict((k, params.get(k)) for k in KEY_FIELDS if params.get(k) is not None)
+    check_key(key_params, where, persistent=True)
+    return make_service(persistence_timeout=1, **key_params)
+
+
 def build_service(params, where=''):
     """Validate service key + settings; return the canonical record (without real servers)."""
     persistent = params.get('persistence_timeout') is not None

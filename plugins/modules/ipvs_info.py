@@ -110,7 +110,8 @@ daemons:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_apply import Ipvsadm
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_report import read_info
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_runner import Ipvsadm
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import IpvsError, parse_address
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_validate import selector_matches
 
@@ -133,7 +134,7 @@ def main():
             selector['address'] = parse_address(selector['address'])[0]
         except IpvsError as e:
             module.fail_json(msg=str(e))
-    info = Ipvsadm(module).read_info()
+    info = read_info(Ipvsadm(module))
     info['services'] = [s for s in info['services'] if selector_matches(selector, s)]
     module.exit_json(changed=False, **info)
 

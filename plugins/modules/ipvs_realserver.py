@@ -219,13 +219,13 @@ drain:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_apply import Ipvsadm, reconcile, table_diff, wait_drained
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_reconcile import reconcile, table_diff, wait_drained
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import (
-    IpvsError, dest_key, key_text, make_service, parse_address, service_key)
+    IpvsError, dest_key, key_text, parse_address, service_key)
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_plan import intent
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import (
     KEY_MUTUALLY_EXCLUSIVE, KEY_REQUIRED_ONE_OF, dest_spec, key_spec)
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_validate import DEST_PARAMS, build_dest, check_key
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_validate import DEST_PARAMS, build_dest, build_key_service
 
 KEEP_WHEN_DRAINED = ('forwarding', 'upper_threshold', 'lower_threshold')
 KEEP_TUNNEL = ('tun_type', 'tun_port', 'tun_checksum')
@@ -269,36 +269,37 @@ def main():
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
-    key_params = dict((k, v) for k, v in params['service'].items() if v is not None)
     try:
         if params['state'] == 'drained' and params['weight'] is not None:
             raise IpvsError('weight: cannot be set with state=drained (drained means weight 0)')
         if params['drain_timeout'] < 0 or params['drain_poll'] < 1:
             raise IpvsError('drain_timeout: must be >= 0 (and drain_poll >= 1)')
         parse_address(params['address'], 'address')
-        check_key(key_params, 'service', persistent=True)
-        probe = make_service(persistence_timeout=1, **key_params)
+        probe = build_key_service(params['service'])
     except IpvsError as e:
         module.fail_json(msg=str(e))
     key = service_key(probe)
-    ipvs = Ipvsadm(module)
-    before = ipvs.read_table()
-    current = before.get(key)
-    if current is None and params['state'] != 'absent':
-        module.fail_json(msg='service: %s does not exist; create it first with lvs.cluster.ipvs_service' % key_text(key))
-    try:
+    chosen = {}
+
+    def wanted(table):
+        """The intents, decided on the table read under the lock."""
+        current = table.get(key)
+        chosen['dkey'] = None
         if params['state'] == 'absent':
             # only the key matters: the real server with this address (and port, when given)
             existing = existing_dest(current, params)
-            dkey = dest_key(existing) if existing else None
-            intents = [intent(key, absent_dests=[dkey])] if dkey else []
-        else:
-            dest = desired_dest(params, current, probe)
-            dkey = dest_key(dest)
-            intents = [intent(key, dests={dkey: dest})]
-    except IpvsError as e:
-        module.fail_json(msg=str(e))
-    dummy, before, after, ops, dummy, dummy = reconcile(module, intents, ipvs=ipvs)
+            if existing is None:
+                return []
+            chosen['dkey'] = dest_key(existing)
+            return [intent(key, absent_dests=[chosen['dkey']])]
+        if current is None:
+            raise IpvsError('service: %s does not exist; create it first with lvs.cluster.ipvs_service' % key_text(key))
+        dest = desired_dest(params, current, probe)
+        chosen['dkey'] = dest_key(dest)
+        return [intent(key, dests={chosen['dkey']: dest})]
+
+    ipvs, before, after, ops, dummy, dummy = reconcile(module, wanted)
+    dkey = chosen['dkey']
     svc_after = after.get(key)
     result = dict(changed=bool(ops), commands=[op.line for op in ops],
                   real_server=svc_after['real_servers'].get(dkey) if svc_after and dkey else None,

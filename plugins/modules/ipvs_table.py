@@ -255,7 +255,7 @@ services:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_apply import reconcile, table_diff
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_reconcile import reconcile, table_diff
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import IpvsError, export_table, key_text, service_key, table_rules
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_plan import intent
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import (

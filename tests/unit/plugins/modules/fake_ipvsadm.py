@@ -3,7 +3,7 @@
 It keeps a table and answers ipvsadm the way ipvsadm 1.31 on the lab kernel does, with its own
 grammar (fake_ipvsadm_argv) and its own output (fake_ipvsadm_output), nothing from plugins/:
 -S -n, -L -n (--thresholds, --stats, --rate, --tun-info, --timeout, --daemon; one service or all),
--R batches line by line, and modprobe. In -R a usage error ends the batch (rc 2), while a kernel
+-R batches line by line, -Z (all services or one), and modprobe. In -R a usage error ends the batch (rc 2), while a kernel
 error or a line popt cannot read goes to stderr and the batch goes on; rc is the last line's.
 Module-file paths are real files under a temporary directory so that the modules' /proc and /sys
 checks work unchanged.
@@ -44,6 +44,7 @@ class FakeKernel(object):
         self.calls = []
         self.restores = []          # the stdin of every -R, in order
         self.counters = {'stats': stats, 'rate': rates}
+        self.zeroed = set()         # keys of services whose counters -Z zeroed (with their real servers')
         if loaded:
             self._modprobe('ip_vs')
         if rules:
@@ -71,10 +72,24 @@ class FakeKernel(object):
         return 0, '', ''
 
     def _with_counters(self, svc):
-        svc = dict(svc, stats=self.counters['stats'][0], rate=self.counters['rate'][0])
-        svc['dests'] = dict((k, dict(d, stats=self.counters['stats'][1], rate=self.counters['rate'][1]))
-                            for k, d in svc['dests'].items())
+        if _key(svc) in self.zeroed:
+            stats = rates = ((0,) * 5, (0,) * 5)
+        else:
+            stats, rates = self.counters['stats'], self.counters['rate']
+        svc = dict(svc, stats=stats[0], rate=rates[0])
+        svc['dests'] = dict((k, dict(d, stats=stats[1], rate=rates[1])) for k, d in svc['dests'].items())
         return svc
+
+    def _zero(self, opts, spelled):
+        """-Z: zero the counters (and rates) of one service and its real servers, or of all."""
+        if 'service-address' not in opts:
+            self.zeroed.update(self.services)
+            return 0, '', ''
+        key = _key(selector(opts, spelled))
+        if key not in self.services:
+            return KERNEL_ERROR_RC, '', 'No such service\n'
+        self.zeroed.add(key)
+        return 0, '', ''
 
     def _execute(self, argv):
         """One table command (a -R line); returns the kernel's error message or None."""
@@ -189,6 +204,8 @@ class FakeKernel(object):
                 return self._list(opts, spelled)
             except Usage as e:
                 return USAGE_RC, '', str(e) + '\n'
+        if cmd == 'zero':
+            return self._zero(opts, spelled)
         if cmd == 'restore':
             self.restores.append(data or '')
             return self._restore(data or '')

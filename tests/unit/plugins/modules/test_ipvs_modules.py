@@ -4,6 +4,8 @@ Only AnsibleModule.run_command (and get_bin_path) is replaced; the module's /pro
 paths point into a temporary directory.
 """
 
+import fcntl
+import functools
 import importlib
 import json
 from pathlib import Path
@@ -14,7 +16,7 @@ import yaml
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs_apply
+from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs_runner
 
 from fake_ipvsadm import FakeKernel
 
@@ -25,9 +27,9 @@ def run_module(name, args, kernel, tmp_path, monkeypatch, capsys, check=False, d
     monkeypatch.setattr(basic.AnsibleModule, 'run_command', kernel.run_command)
     monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path',
                         lambda self, arg, required=False, opt_dirs=None: '/usr/sbin/' + arg)
-    monkeypatch.setattr(_ipvs_apply, 'PROC_IPVS', kernel.proc)
-    monkeypatch.setattr(_ipvs_apply, 'SYS_MODULE', kernel.sys)
-    monkeypatch.setattr(_ipvs_apply, 'LOCK_FILE', str(tmp_path / 'ipvs.lock'))
+    monkeypatch.setattr(_ipvs_runner, 'PROC_IPVS', kernel.proc)
+    monkeypatch.setattr(_ipvs_runner, 'SYS_MODULE', kernel.sys)
+    monkeypatch.setattr(_ipvs_runner, 'LOCK_FILE', str(tmp_path / 'ipvs.lock'))
     module = importlib.import_module('ansible_collections.lvs.cluster.plugins.modules.' + name)
     args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
     with patch_module_args(args):
@@ -64,7 +66,7 @@ def test_module(case, tmp_path, monkeypatch, capsys):
     for name in ('changed', 'commands'):
         if name in expect:
             assert result[name] == expect[name]
-    if expect.get('commands') and not case.get('check_mode'):
+    if expect.get('commands') and not case.get('check_mode') and case['module'] != 'ipvs_counters':
         # what ipvsadm -R was given first is exactly what the module reports
         assert kernel.restores[0].splitlines() == expect['commands']
     subset(expect.get('result', {}), result)
@@ -83,3 +85,49 @@ def test_module(case, tmp_path, monkeypatch, capsys):
         assert not lock_taken
     elif expect.get('commands'):
         assert lock_taken
+
+
+@pytest.mark.parametrize('module_name, args', [
+    ('ipvs_realserver', {'service': {'address': '192.0.2.10', 'port': 80}, 'address': '10.0.0.1', 'weight': 3}),
+    ('ipvs_realserver', {'service': {'address': '192.0.2.10', 'port': 80}, 'address': '10.0.0.1', 'state': 'absent'}),
+    ('ipvs_service', {'address': '192.0.2.10', 'port': 80, 'scheduler': 'rr'}),
+    ('ipvs_table', {'services': [{'address': '192.0.2.10', 'port': 80}]}),
+])
+def test_every_read_of_the_table_is_under_the_lock(module_name, args, tmp_path, monkeypatch, capsys):
+    """A module decides on the table it read under the lock, so no other run changes it in between."""
+    kernel = FakeKernel(tmp_path, '-A -t 192.0.2.10:80 -s wlc\n-a -t 192.0.2.10:80 -r 10.0.0.1:80 -g -w 1\n')
+    lock = tmp_path / 'ipvs.lock'
+    held = []
+    kernel_run = kernel.run_command
+
+    def run_command(args, **kwargs):
+        if args[1:3] == ['-S', '-n']:
+            with open(str(lock), 'a') as other:
+                try:
+                    fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    held.append(False)
+                    fcntl.flock(other, fcntl.LOCK_UN)
+                except BlockingIOError:
+                    held.append(True)
+        return kernel_run(args, **kwargs)
+    # a partial, not a function: set on AnsibleModule it must not become a method
+    monkeypatch.setattr(kernel, 'run_command', functools.partial(run_command))
+    result = run_module(module_name, args, kernel, tmp_path, monkeypatch, capsys)
+    assert result['changed'], result
+    assert held and all(held), held
+
+
+def test_counters_zero_once_then_count_again(tmp_path, monkeypatch, capsys):
+    """Zeroed counters read zero (no change, no -Z), and are zeroed again once traffic counts them up."""
+    kernel = FakeKernel(tmp_path, '-A -t 192.0.2.10:80 -s rr\n-a -t 192.0.2.10:80 -r 10.0.0.1:80 -m -w 1\n')
+    first = run_module('ipvs_counters', {}, kernel, tmp_path, monkeypatch, capsys)
+    second = run_module('ipvs_counters', {}, kernel, tmp_path, monkeypatch, capsys)
+    assert first['changed'] and first['services'][0]['stats']['connections'] == 5
+    assert not second['changed'] and second['commands'] == []
+    assert second['services'][0]['stats'] == dict.fromkeys(
+        ('connections', 'packets_in', 'packets_out', 'bytes_in', 'bytes_out'), 0)
+    assert second['services'][0]['real_servers'][0]['stats']['bytes_in'] == 0
+    assert [c for c in kernel.calls if c[1:2] == ['-Z']] == [['ipvsadm', '-Z']]
+    kernel.zeroed.clear()       # traffic again
+    third = run_module('ipvs_counters', {}, kernel, tmp_path, monkeypatch, capsys)
+    assert third['changed'] and third['commands'] == ['-Z']

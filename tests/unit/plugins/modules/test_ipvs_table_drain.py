@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs_apply
+from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs_reconcile
 
 from fake_ipvsadm import FakeKernel
 from test_ipvs_modules import run_module
@@ -39,8 +39,8 @@ class Clock(object):
 
 
 def _run(tmp_path, monkeypatch, capsys, clock, kernel, args=None, check=False):
-    monkeypatch.setattr(_ipvs_apply.time, 'time', clock.time)
-    monkeypatch.setattr(_ipvs_apply.time, 'sleep', clock.sleep)
+    monkeypatch.setattr(_ipvs_reconcile.time, 'time', clock.time)
+    monkeypatch.setattr(_ipvs_reconcile.time, 'sleep', clock.sleep)
     return run_module('ipvs_table', args or ARGS, kernel, tmp_path, monkeypatch, capsys, check=check)
 
 

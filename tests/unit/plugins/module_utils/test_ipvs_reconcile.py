@@ -4,7 +4,7 @@ import fcntl
 
 import pytest
 
-from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs_apply
+from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs_reconcile, _ipvs_runner
 
 
 class Module(object):
@@ -25,8 +25,8 @@ class Module(object):
 
 def test_lock_is_exclusive(tmp_path, monkeypatch):
     path = tmp_path / 'ipvs.lock'
-    monkeypatch.setattr(_ipvs_apply, 'LOCK_FILE', str(path))
-    _ipvs_apply.Ipvsadm(Module()).lock()
+    monkeypatch.setattr(_ipvs_runner, 'LOCK_FILE', str(path))
+    _ipvs_runner.Ipvsadm(Module()).lock()
     with open(str(path), 'a') as other:
         with pytest.raises(BlockingIOError):
             fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -41,27 +41,27 @@ SVC = {'protocol': 'tcp', 'address': '192.0.2.10', 'port': 8081, 'fwmark': None,
 
 
 def test_wait_drained_polls_until_zero(monkeypatch):
-    monkeypatch.setattr(_ipvs_apply.time, 'sleep', lambda s: None)
+    monkeypatch.setattr(_ipvs_reconcile.time, 'sleep', lambda s: None)
     module = Module([LISTING % (1, 0), LISTING % (0, 1), LISTING % (0, 0)])
-    seen = _ipvs_apply.wait_drained(_ipvs_apply.Ipvsadm(module), [(('tcp', '192.0.2.10', 8081), ('192.0.2.10', 8081))],
+    seen = _ipvs_reconcile.wait_drained(_ipvs_runner.Ipvsadm(module), [(('tcp', '192.0.2.10', 8081), ('192.0.2.10', 8081))],
                                     60, 1, SVC)[0]
     assert seen['drained'] and not seen['timed_out'] and module.listings == []
 
 
 def test_wait_drained_reports_timeout(monkeypatch):
     clock = iter(range(0, 100, 5))
-    monkeypatch.setattr(_ipvs_apply.time, 'time', lambda: next(clock))
-    monkeypatch.setattr(_ipvs_apply.time, 'sleep', lambda s: None)
+    monkeypatch.setattr(_ipvs_reconcile.time, 'time', lambda: next(clock))
+    monkeypatch.setattr(_ipvs_reconcile.time, 'sleep', lambda s: None)
     module = Module([LISTING % (2, 3)] * 5)
-    seen = _ipvs_apply.wait_drained(_ipvs_apply.Ipvsadm(module), [(('tcp', '192.0.2.10', 8081), ('192.0.2.10', 8081))],
+    seen = _ipvs_reconcile.wait_drained(_ipvs_runner.Ipvsadm(module), [(('tcp', '192.0.2.10', 8081), ('192.0.2.10', 8081))],
                                     12, 1, SVC)[0]
     assert seen == {'active_connections': 2, 'inactive_connections': 3, 'drained': False, 'waited': 15, 'timed_out': True}
 
 
 def test_unlock_releases(tmp_path, monkeypatch):
     path = tmp_path / 'ipvs.lock'
-    monkeypatch.setattr(_ipvs_apply, 'LOCK_FILE', str(path))
-    ipvs = _ipvs_apply.Ipvsadm(Module())
+    monkeypatch.setattr(_ipvs_runner, 'LOCK_FILE', str(path))
+    ipvs = _ipvs_runner.Ipvsadm(Module())
     ipvs.lock()
     ipvs.unlock()
     with open(str(path), 'a') as other:
