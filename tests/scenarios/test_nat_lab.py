@@ -95,13 +95,20 @@ def test_wrr_weights_1_to_2_split_30_requests_10_to_20(nat, converged):
         nat.converge_ok(limit="directors")
 
 
-def test_status_playbook_shows_every_real_server(nat, converged):
-    proc = nat.converge(play="playbooks/status.yml")[0]
+def test_status_playbook_zeroes_the_counters_and_shows_every_real_server(nat, converged):
+    nat.requests(2)
+    assert nat.service_stats()["conns"] > 0
+    proc = nat.converge(play="playbooks/status.yml", extra_vars={"status_zero": True})[0]
     assert proc.returncode == 0, proc.stdout[-5000:]
     out = proc.stdout
     assert "TCP 192.168.2.54:80 rr" in out
     for rip in ("192.168.4.52:80", "192.168.4.53:80"):
         assert re.search(r"%s +nat +1 " % re.escape(rip), out), out[-3000:]
+    # zero afterwards, and counting again with traffic: one connection per request
+    assert nat.service_stats() == {"conns": 0, "inpkts": 0, "outpkts": 0}
+    nat.requests(4)
+    stats = nat.service_stats()
+    assert stats["conns"] == 4 and stats["inpkts"] > 0 and stats["outpkts"] > 0, stats
 
 
 def test_drain_playbook_takes_one_real_server_out_at_a_time(nat, converged):
