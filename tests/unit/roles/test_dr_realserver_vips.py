@@ -30,7 +30,7 @@ def derived(tmp_path, host, without_rip=False):
     (tmp_path / "play.yml").write_text(yaml.safe_dump(play))
     proc = playbook.run_playbook(inventory, tmp_path / "play.yml", stats=False,
                                  extra_vars={"ansible_python_interpreter": sys.executable,
-                                                             "dr_realserver_director_group": "directors"})[0]
+                                             "dr_realserver_director_group": "directors"})[0]
     return proc, (json.loads(out.read_text()) if out.exists() else None)
 
 
