@@ -117,6 +117,14 @@ class Cluster:
         """Reboot guests and wait until SSH answers again (qemu keeps the kernel command line)."""
         old = {name: vm.boot_id(self.state, name) for name in hosts}
         for name in hosts:
-            self.sh(name, "systemctl reboot", timeout=30)
+            # ssh itself can fail on a loaded machine (rc 255): retry, or the wait below never ends
+            for _attempt in range(3):
+                try:
+                    if self.sh(name, "systemctl reboot", timeout=30).returncode != 255:
+                        break
+                except subprocess.TimeoutExpired:
+                    pass
+                if vm.boot_id(self.state, name) != old[name]:
+                    break
         for name in hosts:
             vm.wait_for_ssh_again(self.state, name, old[name])
