@@ -266,7 +266,7 @@ def test_pool_from_group_grows_and_a_leaving_host_drains_before_it_leaves(nat, c
         downloads = {}
         for n in (1, 2):
             rc, end = nat.out("client", "cat /tmp/big%d.done" % n).split()
-            head = nat.out("client", "head -c 3 /tmp/big%d; stat -c %%s /tmp/big%d" % (n, n)).split()
+            head = nat.out("client", "head -n 1 /tmp/big%d; stat -c %%s /tmp/big%d" % (n, n)).split()
             downloads[head[0]] = (int(rc), int(head[1]), float(end))
         assert sorted(downloads) == ["rs1", "rs2"]
         assert downloads["rs2"][:2] == (0, 900004)
