@@ -29,12 +29,14 @@ class Cluster:
         self.state = vm.find_run(lab.run_id)
         self.inventory, self.playbook, self.vip = LABS[scenario]
 
-    def converge(self, extra_vars=None, check=False, limit=None, play=None, strategy=None):
+    def converge(self, extra_vars=None, check=False, limit=None, play=None, strategy=None, inventory=None):
         """Run the lab playbook (seed inventory first, harness inventory last so its connection wins).
 
-        strategy ("linear" or "mitogen_linear") overrides LVSLAB_STRATEGY for this run.
+        strategy ("linear" or "mitogen_linear") overrides LVSLAB_STRATEGY for this run. inventory, a path,
+        adds an inventory between the two (groups or host variables of one test).
         """
-        inventories = [playbook.REPO / self.inventory, "%s/inventory.yml" % self.state["dir"]]
+        inventories = [playbook.REPO / self.inventory] + ([inventory] if inventory else [])
+        inventories.append("%s/inventory.yml" % self.state["dir"])
         return playbook.run_playbook(inventories, playbook.REPO / (play or self.playbook), extra_vars=extra_vars,
                                      check=check, limit=limit, strategy_name=strategy)
 
@@ -115,6 +117,14 @@ class Cluster:
         """Reboot guests and wait until SSH answers again (qemu keeps the kernel command line)."""
         old = {name: vm.boot_id(self.state, name) for name in hosts}
         for name in hosts:
-            self.sh(name, "systemctl reboot", timeout=30)
+            # ssh itself can fail on a loaded machine (rc 255): retry, or the wait below never ends
+            for _attempt in range(3):
+                try:
+                    if self.sh(name, "systemctl reboot", timeout=30).returncode != 255:
+                        break
+                except subprocess.TimeoutExpired:
+                    pass
+                if vm.boot_id(self.state, name) != old[name]:
+                    break
         for name in hosts:
             vm.wait_for_ssh_again(self.state, name, old[name])

@@ -12,6 +12,21 @@ import yaml
 from lab_harness import playbook
 
 ROLE = playbook.REPO / "roles" / "director"
+BOOT = playbook.REPO / "roles" / "boot_state"
+# template file -> its source; the shared unit and modules file are boot_state's, fed the director's values
+TEMPLATES = {
+    "modules-load.conf.j2": BOOT / "templates" / "modules-load.conf.j2",
+    "vip.service.j2": BOOT / "templates" / "unit.service.j2",
+    "sysctl.conf.j2": ROLE / "templates" / "sysctl.conf.j2",
+    "ipvsadm.default.j2": ROLE / "templates" / "ipvsadm.default.j2",
+}
+# what tasks/kernel.yml and tasks/vips.yml pass to boot_state, and the preflight's expansion
+PLAY_VARS = {
+    "__director_pool": "{{ director_services | lvs.cluster.ipvs_services(groups, hostvars, name='director_services') }}",
+    "boot_state_modules": "{{ __director_modules }}",
+    "boot_state_unit": "lvs-cluster-director-vip.service",
+    "boot_state_addresses": "{{ director_vips }}",
+}
 SERVICES = [
     {"protocol": "tcp", "address": "192.0.2.10", "port": 80, "scheduler": "wrr",
      "real_servers": [{"address": "10.0.0.11", "forwarding": "nat", "weight": 2}]},
@@ -19,15 +34,16 @@ SERVICES = [
 ]
 
 
-def render(tmp_path, family, extra):
+def render(tmp_path, family, extra, inventory=None):
     out = tmp_path / "out"
     out.mkdir()
     play = [{
         "hosts": "localhost", "connection": "local", "gather_facts": False,
-        "vars_files": [str(ROLE / "defaults/main.yml"), str(ROLE / "vars/main.yml"), str(ROLE / ("vars/%s.yml" % family))],
+        "vars_files": [str(BOOT / "defaults/main.yml"), str(BOOT / "vars/main.yml"), str(ROLE / "defaults/main.yml"),
+                       str(ROLE / "vars/main.yml"), str(ROLE / ("vars/%s.yml" % family))],
         "tasks": [
-            {"ansible.builtin.template": {"src": str(ROLE / "templates" / name), "dest": str(out / name), "mode": "0644"}}
-            for name in ("modules-load.conf.j2", "sysctl.conf.j2", "vip.service.j2", "ipvsadm.default.j2")
+            {"ansible.builtin.template": {"src": str(src), "dest": str(out / name), "mode": "0644"}}
+            for name, src in TEMPLATES.items()
         ] + [{"ansible.builtin.copy": {
             "dest": str(out / "facts.json"), "mode": "0644",
             "content": "{{ {'rules_file': __director_rules_file, 'defaults_file': __director_defaults_file,"
@@ -35,8 +51,10 @@ def render(tmp_path, family, extra):
                        " 'sysctls': __director_sysctls} | to_json }}"}}],
     }]
     (tmp_path / "play.yml").write_text(yaml.safe_dump(play))
-    extra = dict(extra, ansible_python_interpreter=sys.executable)
-    proc = playbook.run_playbook("localhost,", tmp_path / "play.yml", extra_vars=extra, stats=False)
+    # extra vars: above boot_state's defaults, as the include_role vars are
+    extra = dict(PLAY_VARS, **extra, ansible_python_interpreter=sys.executable)
+    inventories = ["localhost,"] + ([inventory] if inventory else [])
+    proc = playbook.run_playbook(inventories, tmp_path / "play.yml", extra_vars=extra, stats=False)
     assert proc[0].returncode == 0, proc[0].stdout + proc[0].stderr
     files = {p.name: p.read_text() for p in out.iterdir()}
     return files, json.loads(files["facts.json"])
@@ -88,8 +106,39 @@ def test_vip_unit_adds_and_removes_host_routes(tmp_path):
     assert "ExecStart=ip addr replace 2001:db8::10/128 dev eth1" in unit
     assert "ExecStart=ip addr replace 198.51.100.7/24 dev eth2" in unit
     assert "ExecStop=-ip addr del 192.0.2.10/32 dev eth1" in unit
+    # a reload puts back a missing address without removing the others first
+    assert "ExecReload=ip addr replace 198.51.100.7/24 dev eth2" in unit
+    assert "ExecReload=-" not in unit and "ExecStop=-ip addr del 2001:db8::10/128 dev eth1" in unit
+
+
+def test_nat_detection_sees_real_servers_from_groups(tmp_path):
+    services = [{"protocol": "tcp", "address": "192.0.2.10", "port": 80, "real_servers_from_group": "pool"}]
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"children": {"pool": {"hosts": {
+        "web1": {"lvs_rip": "10.0.0.11", "lvs_forwarding": "nat"}}}}}}))
+    facts = render(tmp_path, "Debian", {"director_services": services}, inventory=inventory)[1]
+    assert facts["forwarding_on"] is True
+    assert facts["sysctls"] == {"net.ipv4.ip_forward": 1}
 
 
 def test_debian_defaults_turn_auto_load_on(tmp_path):
     files = render(tmp_path, "Debian", {})[0]
     assert 'AUTO="true"' in files["ipvsadm.default.j2"].splitlines()
+
+
+def test_argument_spec_choices_are_the_modules_own():
+    """The role's typed director_services repeats ipvs_table's choices for early errors: they must not drift."""
+    from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import service_spec
+
+    spec = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())
+    role = spec["argument_specs"]["main"]["options"]["director_services"]["options"]
+    module = service_spec(purge_default=True)
+    for name, option in module.items():
+        assert name in role, name
+        assert role[name].get("choices") == option.get("choices"), name
+        assert role[name]["type"] == option["type"], name
+    rs_role = role["real_servers"]["options"]
+    for name, option in module["real_servers"]["options"].items():
+        assert rs_role[name].get("choices") == option.get("choices"), name
+        assert rs_role[name]["type"] == option["type"], name
+    assert set(role) - set(module) == {"real_servers_from_group"}
