@@ -22,15 +22,16 @@ def pytest_configure(config):
 
 
 SEED_GROUP = "seed-lab"
+# The seed lab's modules: NAT first, on the hosts as they booted; the reset proof after the three labs.
+SEED_ORDER = ("test_nat_lab.py", "test_dr_lab.py", "test_tun_lab.py", "test_seed_reset.py")
 
 
 def _seed_rank(item):
-    """Position of a seed-lab test's module (SEED_ORDER in tests/scenarios/conftest.py; others before the
-    reset proof), or None for a test outside the seed lab."""
+    """Position of a seed-lab test's module (SEED_ORDER; other modules before the reset proof), or None
+    for a test outside the seed lab."""
     marker = item.get_closest_marker("xdist_group")
     if marker is None or marker.args[:1] != (SEED_GROUP,):
         return None
-    from scenarios.conftest import SEED_ORDER  # pylint: disable=import-outside-toplevel
     name = item.path.name
     return SEED_ORDER.index(name) if name in SEED_ORDER else len(SEED_ORDER) - 1.5
 

@@ -1,6 +1,6 @@
 """The reset that lets NAT, DR and TUN share one booted seed lab returns the hosts to how they booted.
 
-Runs after the three labs (tests/scenarios/conftest.py orders it): the hosts have been converged as
+Runs after the three labs (tests/conftest.py orders it): the hosts have been converged as
 NAT, DR and TUN, drained, rebooted and given bad input. After a reset, converging NAT from scratch must
 change exactly the tasks that NAT's first converge changed on the freshly booted hosts.
 """
