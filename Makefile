@@ -12,7 +12,8 @@ TOPOLOGY  ?= nat
 SCENARIO  ?= nat
 RELEASE   ?= bookworm
 REQUESTS  ?= 12
-# make test's pytest workers: the seed lab on one, unit, integration and molecule on the other.
+# make test's pytest workers: the seed lab on one, unit, integration and molecule on the other
+# (tests/conftest.py's scheduler keeps each booted lab's tests on one worker).
 WORKERS   ?= 2
 APT_PKGS  := qemu-system-x86 qemu-utils mmdebstrap openssh-client e2fsprogs git shellcheck
 
@@ -98,7 +99,7 @@ test: ## Everything: set-up, gates, one pytest run (two workers) of unit, integr
 	$(TIMED) "gate: ansible-lint" -- $(MAKE) --no-print-directory lint
 	$(TIMED) "gate: docs lint" -- $(MAKE) --no-print-directory docs-lint
 	$(TIMED) "gate: changelog lint" -- $(MAKE) --no-print-directory changelog-lint
-	$(PY) -m pytest -n $(WORKERS) --dist loadgroup --durations=12 tests/unit tests/integration tests/scenarios
+	$(PY) -m pytest -n $(WORKERS) --dist loadscope --durations=12 tests/unit tests/integration tests/scenarios
 
 images-extra: deps venv ## Build (or reuse) the trixie image the molecule scenario boots
 	$(LAB) image --release trixie

@@ -21,31 +21,48 @@ def pytest_configure(config):
     config.pluginmanager.register(phases, "lvslab-phases")
 
 
-SEED_GROUP = "seed-lab"
-# The seed lab's modules: NAT first, on the hosts as they booted; the reset proof after the three labs.
+# Test files whose tests share one booted lab, by the lab they share. make test's two pytest-xdist
+# workers keep each lab's tests on one worker (LabScheduling below); other files spread file by file.
 SEED_ORDER = ("test_nat_lab.py", "test_dr_lab.py", "test_tun_lab.py", "test_seed_reset.py")
+LAB_GROUPS = dict([("tests/scenarios/%s" % name, "seed lab") for name in SEED_ORDER] + [
+    ("tests/integration/test_targets.py", "smoke lab"),
+    ("tests/scenarios/test_molecule.py", "molecule"),
+    ("tests/scenarios/test_harness_lifecycle.py", "lifecycle"),
+])
 
 
-def _seed_rank(item):
-    """Position of a seed-lab test's module (SEED_ORDER; other modules before the reset proof), or None
-    for a test outside the seed lab."""
-    marker = item.get_closest_marker("xdist_group")
-    if marker is None or marker.args[:1] != (SEED_GROUP,):
-        return None
-    name = item.path.name
-    return SEED_ORDER.index(name) if name in SEED_ORDER else len(SEED_ORDER) - 1.5
+def lab_group(nodeid):
+    """The lab a test shares with others (LAB_GROUPS), or its file."""
+    path = nodeid.split("::")[0]
+    return LAB_GROUPS.get(path, path)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Keep the tests of one booted lab on one worker.
+
+    pytest-xdist's own --dist loadgroup (xdist_group markers) renames node ids, which pytest 9 ignores,
+    so its groups split across workers and each worker booted a seed lab of its own. This scheduler
+    is loadscope with the scope taken from LAB_GROUPS. A worker asks for more only when almost done
+    with what it has, so the longest group, the seed lab, is collected first (below) and starts first.
+    """
+    from xdist.scheduler import LoadScopeScheduling  # pylint: disable=import-outside-toplevel
+
+    class LabScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return lab_group(nodeid)
+
+    return LabScheduling(config, log)
 
 
 def pytest_collection_modifyitems(items):
-    """The seed lab's tests first, in SEED_ORDER, then the rest in collection order.
-
-    make test runs two pytest-xdist workers with --dist loadgroup: a worker keeps a group until it
-    is nearly done, so the longest group (the seed lab, about half of the lab time) must start
-    first, on one worker, while the other takes unit, integration and molecule in turn.
-    """
+    """The seed lab's tests first, NAT on the hosts as they booted, the reset proof after the three
+    labs; then the rest in collection order."""
     def key(item):
-        rank = _seed_rank(item)
-        return (0, rank) if rank is not None else (1, 0)
+        name = item.path.name
+        if lab_group(item.nodeid) == "seed lab":
+            return (0, SEED_ORDER.index(name) if name in SEED_ORDER else len(SEED_ORDER) - 1.5)
+        return (1, 0)
 
     items.sort(key=key)  # stable: file order within a module is kept
 

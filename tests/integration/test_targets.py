@@ -17,13 +17,8 @@ TARGETS = sorted(p.parent.parent.name for p in
                  (Path(__file__).parent / "targets").glob("*/tasks/main.yml"))
 
 
-def _group(target):
-    """Module targets and role targets run in two xdist groups, each in a guest of its own."""
-    return "targets-roles" if target.startswith("role_") else "targets-modules"
-
-
 @pytest.mark.lab
-@pytest.mark.parametrize("target", [pytest.param(t, marks=pytest.mark.xdist_group(_group(t))) for t in TARGETS])
+@pytest.mark.parametrize("target", TARGETS)
 def test_target(target, smoke_lab, tmp_path):
     play = tmp_path / "play.yml"
     play.write_text("- hosts: lab_guests\n  gather_facts: false\n  roles:\n    - %s\n" % target)

@@ -6,7 +6,7 @@ import pytest
 
 from lab_harness import playbook
 
-pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("seed-lab")]
+pytestmark = pytest.mark.lab
 VIP = "192.168.4.253"
 
 

@@ -15,8 +15,6 @@ from lab_harness import paths, topology, vm
 HARNESS = [sys.executable, "-m", "lab_harness"]
 TESTS_DIR = Path(__file__).resolve().parents[1]
 
-pytestmark = pytest.mark.xdist_group("lifecycle")
-
 
 def _guest_pids(run_id):
     marker = ("lvslab-%s-" % run_id).encode()

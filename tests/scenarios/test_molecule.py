@@ -11,9 +11,6 @@ from lab_harness import image, playbook
 
 SCENARIOS = sorted(p.parent.name for p in (playbook.REPO / "extensions" / "molecule").glob("*/molecule.yml"))
 
-pytestmark = pytest.mark.xdist_group("molecule")
-
-
 # Debian 13 here; Debian 12 is the release every other lab test boots. `make lab-smoke` runs
 # bookworm, and LVSLAB_MOLECULE_RELEASES="bookworm trixie" runs both.
 RELEASES = tuple(os.environ.get("LVSLAB_MOLECULE_RELEASES", "trixie").split())

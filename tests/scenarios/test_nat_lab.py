@@ -17,7 +17,7 @@ import yaml
 
 from lab_harness import playbook, topology
 
-pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("seed-lab")]
+pytestmark = pytest.mark.lab
 
 
 @pytest.fixture(scope="module")

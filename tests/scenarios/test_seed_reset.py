@@ -7,7 +7,7 @@ change exactly the tasks that NAT's first converge changed on the freshly booted
 
 import pytest
 
-pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("seed-lab")]
+pytestmark = pytest.mark.lab
 
 
 def test_reset_then_converge_changes_what_fresh_hosts_changed(seed_cluster, fresh_converges):

@@ -11,7 +11,7 @@ import pytest
 
 from lab_harness import playbook
 
-pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("seed-lab")]
+pytestmark = pytest.mark.lab
 VIP = "192.168.4.253"
 RIPS = {"rs1": "192.168.6.52", "rs2": "192.168.6.53"}
 

@@ -31,3 +31,11 @@ def test_timed_appends_name_seconds_phase_and_worker(tmp_path, monkeypatch):
     name, seconds, within, worker = inside.read_text().strip().split("\t")
     assert (name, within, worker) == ("reset", "tun_lab", "gw1")
     assert 0.0 <= float(seconds) < 5.0
+
+
+def test_the_tests_of_one_booted_lab_share_a_scheduling_group():
+    import conftest  # pylint: disable=import-outside-toplevel  # tests/conftest.py: LAB_GROUPS, the scheduler scope
+    seed = {conftest.lab_group("tests/scenarios/%s::test_x[a]" % name) for name in conftest.SEED_ORDER}
+    assert seed == {"seed lab"}
+    assert conftest.lab_group("tests/integration/test_targets.py::test_target[role_director]") == "smoke lab"
+    assert conftest.lab_group("tests/unit/harness/test_phases.py::test_x") == "tests/unit/harness/test_phases.py"
