@@ -10,6 +10,7 @@ import json
 import pytest
 
 from ansible.module_utils.testing import patch_module_args
+from ansible_collections.lvs.cluster.plugins.module_utils import _sysctl
 from ansible_collections.lvs.cluster.plugins.modules import arp_tuning
 
 # --- pure helpers -------------------------------------------------------------------------------
@@ -85,7 +86,11 @@ def proc(tmp_path, monkeypatch):
         for key in arp_tuning.KEYS:
             (conf / key).write_text("0\n")
     (root / "net/ipv4/conf/eth1/arp_ignore").write_text("2\n")
-    monkeypatch.setattr(arp_tuning, "_PROC_SYS", str(root))
+    for name, content in (("ip_forward", "0\n"), ("ip_local_port_range", "32768\t60999\n")):
+        (root / "net" / "ipv4" / name).write_text(content)
+    (root / "net" / "ipv4" / "vs").mkdir()
+    (root / "net" / "ipv4" / "vs" / "conntrack").write_text("0\n")
+    monkeypatch.setattr(_sysctl, "_PROC_SYS", str(root))
     return root
 
 
@@ -221,7 +226,7 @@ def test_allow_missing_persists_but_skips_live(proc, dropin, capsys):
     ({"arp_ignore": 4}, "value of arp_ignore must be one of: 0, 1, 2, 3, 8, got: 4"),
     ({"arp_announce": 3}, "value of arp_announce must be one of: 0, 1, 2, got: 3"),
     ({"rp_filter": -1}, "value of rp_filter must be one of: 0, 1, 2, got: -1"),
-    ({"interfaces": ["lo"]}, "one of the following is required: arp_ignore, arp_announce, rp_filter"),
+    ({"interfaces": ["lo"]}, "one of the following is required: arp_ignore, arp_announce, rp_filter, sysctls"),
     ({"interfaces": ["eth/0"], "arp_ignore": 1}, "invalid interface names: eth/0"),
 ])
 def test_bad_input_fails_before_any_change(proc, dropin, capsys, args, message):
@@ -242,7 +247,7 @@ def test_missing_dropin_directory_fails_before_any_change(proc, tmp_path, capsys
 
 
 def test_kernel_rejecting_a_write_fails_with_the_key(proc, dropin, capsys, monkeypatch):
-    def refuse(interface, key, value):
+    def refuse(parts, value):
         raise PermissionError(13, "Permission denied")
     monkeypatch.setattr(arp_tuning, "write_value", refuse)
     result = run({"arp_ignore": 1, "path": str(dropin)}, capsys)
