@@ -11,9 +11,12 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: arp_tuning
-short_description: Set the ARP and reverse-path sysctls LVS real servers need
+short_description: Set the ARP and reverse-path sysctls LVS real servers need, and other net.* sysctls
 version_added: 0.1.0
 description:
+  - The collection's one sysctl mechanism. The real-server roles use it for the ARP keys, and the
+    C(lvs.cluster.director) role for C(net.ipv4.ip_forward) and the C(net.ipv4.vs.*) tuning through
+    O(sysctls).
   - Sets C(net.ipv4.conf.<interface>.arp_ignore), C(arp_announce) and optionally C(rp_filter) on
     C(all) and on the named interfaces, live (in C(/proc/sys)) and persistently in one drop-in file
     under C(/etc/sysctl.d) that this module owns.
@@ -25,8 +28,8 @@ description:
   - B(One owned drop-in.) All values go to a single file, O(path), written atomically with
     deterministic content. The file is replaced as a whole, so values no longer requested disappear
     from it.
-  - B(Validation before any change.) Values outside the ranges the kernel documents and interfaces
-    that do not exist fail the task before anything is written.
+  - B(Validation before any change.) Values outside the ranges the kernel documents, interfaces
+    and O(sysctls) keys that do not exist fail the task before anything is written.
   - B(Before, after and effective values) of every managed key are returned, also in check mode.
   - Interfaces whose name contains a dot (VLANs such as C(eth0.100)) are written to the drop-in in the
     slash-separated form C(net/ipv4/conf/eth0.100/arp_ignore) that C(systemd-sysctl) and C(sysctl)
@@ -78,6 +81,21 @@ options:
       - Not managed when omitted.
     type: int
     choices: [0, 1, 2]
+  sysctls:
+    description:
+      - Other sysctls to set, live and in O(path), by name (for example C(net.ipv4.ip_forward) or
+        C(net.ipv4.vs.conntrack); the slash form C(net/ipv4/conf/eth0.100/forwarding) is accepted too)
+        to an integer or a string value.
+      - Only keys under C(net.) are accepted. Each must exist under C(/proc/sys) (C(net.ipv4.vs.*)
+        exist once C(ip_vs) is loaded) unless O(allow_missing=true).
+      - A key that an ARP option manages (C(net.ipv4.conf.all.arp_ignore) with O(arp_ignore) set,
+        for example) is refused.
+      - Values are compared with their whitespace collapsed, so C("32768 60999") matches what the
+        kernel prints with a tab.
+      - With only O(sysctls), no ARP key is managed and O(interfaces) must be empty.
+      - A key dropped from the dict is dropped from O(path); its live value stays as it is.
+      - An empty dict with no ARP option manages nothing, and O(path) is removed.
+    type: dict
   persist:
     description:
       - Write the values to O(path) so that C(systemd-sysctl) applies them at boot and when an
@@ -96,7 +114,9 @@ options:
       - Accept interfaces that do not exist yet (for example C(tunl0) before the C(ipip) module is
         loaded). Their values are only written to O(path); C(systemd-sysctl) applies them when the
         interface appears. They are listed in RV(missing).
-      - With V(false) a missing interface fails the task before anything changes.
+      - Accept O(sysctls) keys that do not exist yet (for example C(net.ipv4.vs.*) in check mode,
+        before C(ip_vs) is loaded) in the same way. They are listed in RV(missing_sysctls).
+      - With V(false) a missing interface or key fails the task before anything changes.
     type: bool
     default: false
 notes:
@@ -104,7 +124,9 @@ notes:
     one interface are then no longer answered for on another.
   - Interface values higher than the requested value stay effective on interfaces that are not named,
     because C(all) can only raise the effective value. Name an interface to set it exactly.
-  - At least one of O(arp_ignore), O(arp_announce) and O(rp_filter) is required.
+  - At least one of O(arp_ignore), O(arp_announce), O(rp_filter) and O(sysctls) is required.
+  - The drop-in holds the ARP keys per interface, then the O(sysctls) keys sorted by name, one
+    C(name = value) line each, after a comment header.
 seealso:
   - module: ansible.posix.sysctl
   - name: ip-sysctl (arp_ignore, arp_announce, rp_filter)
@@ -138,6 +160,13 @@ EXAMPLES = r"""
     persist: false
   register: arp
 
+- name: Forward IPv4 and keep IPVS connection tracking, live and at boot (what the director role does)
+  lvs.cluster.arp_tuning:
+    path: /etc/sysctl.d/90-lvs-cluster-director.conf
+    sysctls:
+      net.ipv4.ip_forward: 1
+      net.ipv4.vs.conntrack: 1
+
 - name: Show what the kernel now uses on eth1
   ansible.builtin.debug:
     msg: "{{ arp.effective.eth1 }}"
@@ -150,7 +179,9 @@ path:
   type: str
   sample: /etc/sysctl.d/90-lvs-cluster-arp.conf
 interfaces:
-  description: The managed interfaces, C(all) first, then the others sorted.
+  description:
+    - The managed interfaces, C(all) first, then the others sorted.
+    - Empty when no ARP key is managed.
   returned: always
   type: list
   elements: str
@@ -161,23 +192,35 @@ missing:
   type: list
   elements: str
   sample: [tunl0]
+missing_sysctls:
+  description: O(sysctls) keys that do not exist (only possible with O(allow_missing=true)).
+  returned: always
+  type: list
+  elements: str
+  sample: [net.ipv4.vs.conntrack]
 before:
-  description: The live value of each managed key before the task, per existing managed interface.
+  description:
+    - The live value of each managed ARP key before the task, per existing managed interface.
+    - Each existing O(sysctls) key under its name as given, with the value as the kernel has it (an
+      integer, or a string with whitespace collapsed).
   returned: always
   type: dict
-  sample: {"all": {"arp_ignore": 0, "arp_announce": 0}, "lo": {"arp_ignore": 0, "arp_announce": 0}}
+  sample: {"all": {"arp_ignore": 0, "arp_announce": 0}, "lo": {"arp_ignore": 0, "arp_announce": 0},
+           "net.ipv4.ip_forward": 0}
 after:
   description:
-    - The live value of each managed key after the task, per existing managed interface.
+    - The live value of each managed key after the task, in the shape of RV(before).
     - In check mode the values the task would set.
   returned: always
   type: dict
-  sample: {"all": {"arp_ignore": 1, "arp_announce": 2}, "lo": {"arp_ignore": 1, "arp_announce": 2}}
+  sample: {"all": {"arp_ignore": 1, "arp_announce": 2}, "lo": {"arp_ignore": 1, "arp_announce": 2},
+           "net.ipv4.ip_forward": 1}
 effective:
   description:
     - The value the kernel uses for each managed key on every existing interface, that is the larger
       of the C(all) value and the interface's own value, after the task (predicted in check mode).
     - C(all) and C(default) are not interfaces and are not listed.
+    - Empty when no ARP key is managed.
   returned: always
   type: dict
   sample: {"eth0": {"arp_ignore": 1, "arp_announce": 2}, "lo": {"arp_ignore": 1, "arp_announce": 2}}
@@ -195,7 +238,9 @@ effective:
       type: int
       returned: when O(rp_filter) is set
 content:
-  description: The content of the drop-in file as the module renders it.
+  description:
+    - The content of the drop-in file as the module renders it.
+    - Empty when nothing is managed; the file is then removed.
   returned: always
   type: str
   sample: "net.ipv4.conf.all.arp_ignore = 1\n"
