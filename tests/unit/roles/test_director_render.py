@@ -17,7 +17,6 @@ BOOT = playbook.REPO / "roles" / "boot_state"
 TEMPLATES = {
     "modules-load.conf.j2": BOOT / "templates" / "modules-load.conf.j2",
     "vip.service.j2": BOOT / "templates" / "unit.service.j2",
-    "sysctl.conf.j2": ROLE / "templates" / "sysctl.conf.j2",
     "ipvsadm.default.j2": ROLE / "templates" / "ipvsadm.default.j2",
 }
 # what tasks/kernel.yml and tasks/vips.yml pass to boot_state, and the preflight's expansion
@@ -79,10 +78,15 @@ def test_modules_cover_ip_vs_and_each_scheduler_once(tmp_path):
 
 
 def test_auto_ip_forward_follows_nat_and_vs_sysctls_get_their_prefix(tmp_path):
-    files, facts = render(tmp_path, "Debian", {"director_services": SERVICES,
-                                               "director_vs_sysctls": {"conntrack": 1, "expire_nodest_conn": 1}})
+    """The role hands __director_sysctls to arp_tuning, whose engine renders the drop-in."""
+    from ansible_collections.lvs.cluster.plugins.module_utils._sysctl import check_sysctls
+    from ansible_collections.lvs.cluster.plugins.modules.arp_tuning import render_dropin
+
+    facts = render(tmp_path, "Debian", {"director_services": SERVICES,
+                                        "director_vs_sysctls": {"conntrack": 1, "expire_nodest_conn": 1}})[1]
     assert facts["forwarding_on"] is True
-    lines = [l for l in files["sysctl.conf.j2"].splitlines() if l and not l.startswith("#")]
+    assert facts["sysctls"] == {"net.ipv4.ip_forward": 1, "net.ipv4.vs.conntrack": 1, "net.ipv4.vs.expire_nodest_conn": 1}
+    lines = [l for l in render_dropin([], {}, check_sysctls(facts["sysctls"])).splitlines() if not l.startswith("#")]
     assert lines == ["net.ipv4.ip_forward = 1", "net.ipv4.vs.conntrack = 1", "net.ipv4.vs.expire_nodest_conn = 1"]
 
 
