@@ -16,8 +16,8 @@ author:
   - lvs.cluster developers (@lvs-cluster)
 description:
   - Takes a list of services in the format of the O(lvs.cluster.ipvs_table#module:services) option and
-    returns C(ip_vs), then the scheduler module of each service (C(ip_vs_wlc) for a service that names
-    no scheduler, the default of M(lvs.cluster.ipvs_table)) and its persistence engine module, each once.
+    returns C(ip_vs), then the scheduler module of each service (that of the default scheduler of
+    M(lvs.cluster.ipvs_table) for a service that names none) and its persistence engine module, each once.
   - The modules compute the same list when they load what a service needs, from the same definition,
     so the director role persists at boot exactly what M(lvs.cluster.ipvs_table) loads.
 options:

@@ -11,12 +11,13 @@ DOCUMENTATION = r"""
 ---
 name: ip_address
 short_description: Test whether a value is a plain IPv4 or IPv6 address
+positional: _input, version
 version_added: 0.1.0
 author:
   - lvs.cluster developers (@lvs-cluster)
 description:
-  - True when the value is a string that Python's C(ipaddress) module reads as one IP address: no
-    prefix length, no host name, no brackets and no IPv6 zone (C(%eth0)).
+  - True when the value is a string that Python's C(ipaddress) module reads as one IP address, with
+    no prefix length, no host name, no brackets and no IPv6 zone (C(%eth0)).
   - The roles of this collection use it for every address they check (VIPs, the NAT gateway), so
     that they agree on what an address is. C(ansible.builtin) has no such test.
 options:
