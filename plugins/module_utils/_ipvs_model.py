@@ -138,6 +138,16 @@ def canonical_netmask(value, family, where='persistence_netmask'):
         raise IpvsError('%s: %r must be a dotted IPv4 netmask such as 255.255.255.0' % (where, value))
 
 
+def service_modules(svc):
+    """The kernel modules a service needs besides ip_vs: its scheduler (the default when it names none)
+    and its persistence engine. One home for these names: the runner loads them, the director role
+    persists them at boot (through the ipvs_modules filter)."""
+    modules = ['ip_vs_' + (svc.get('scheduler') or DEFAULT_SCHEDULER)]
+    if svc.get('persistence_engine'):
+        modules.append('ip_vs_pe_' + svc['persistence_engine'])
+    return modules
+
+
 def service_key(svc):
     if svc.get('fwmark'):
         return ('fwmark', svc['family'], svc['fwmark'])

@@ -15,7 +15,7 @@ __metaclass__ = type
 import fcntl
 import os
 
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import IpvsError, service_args
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import IpvsError, service_args, service_modules
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_parse import merge_thresholds, parse_listing, parse_save
 
 LOCK_FILE = '/run/lvs-cluster-ipvs.lock'
@@ -109,9 +109,7 @@ class Ipvsadm(object):
         wanted = [] if self.loaded() else ['ip_vs']
         for op in ops:
             if op.cmd in ('-A', '-E'):
-                wanted.append('ip_vs_' + op.svc['scheduler'])
-                if op.svc['persistence_engine']:
-                    wanted.append('ip_vs_pe_' + op.svc['persistence_engine'])
+                wanted.extend(service_modules(op.svc))
         self.modprobe(wanted)
 
     def restore(self, batch):

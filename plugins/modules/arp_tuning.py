@@ -11,9 +11,12 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: arp_tuning
-short_description: Set the ARP and reverse-path sysctls LVS real servers need
+short_description: Set the ARP and reverse-path sysctls LVS real servers need, and other net.* sysctls
 version_added: 0.1.0
 description:
+  - The collection's one sysctl mechanism. The real-server roles use it for the ARP keys, and the
+    C(lvs.cluster.director) role for C(net.ipv4.ip_forward) and the C(net.ipv4.vs.*) tuning through
+    O(sysctls).
   - Sets C(net.ipv4.conf.<interface>.arp_ignore), C(arp_announce) and optionally C(rp_filter) on
     C(all) and on the named interfaces, live (in C(/proc/sys)) and persistently in one drop-in file
     under C(/etc/sysctl.d) that this module owns.
@@ -25,8 +28,8 @@ description:
   - B(One owned drop-in.) All values go to a single file, O(path), written atomically with
     deterministic content. The file is replaced as a whole, so values no longer requested disappear
     from it.
-  - B(Validation before any change.) Values outside the ranges the kernel documents and interfaces
-    that do not exist fail the task before anything is written.
+  - B(Validation before any change.) Values outside the ranges the kernel documents, interfaces
+    and O(sysctls) keys that do not exist fail the task before anything is written.
   - B(Before, after and effective values) of every managed key are returned, also in check mode.
   - Interfaces whose name contains a dot (VLANs such as C(eth0.100)) are written to the drop-in in the
     slash-separated form C(net/ipv4/conf/eth0.100/arp_ignore) that C(systemd-sysctl) and C(sysctl)
@@ -78,6 +81,21 @@ options:
       - Not managed when omitted.
     type: int
     choices: [0, 1, 2]
+  sysctls:
+    description:
+      - Other sysctls to set, live and in O(path), by name (for example C(net.ipv4.ip_forward) or
+        C(net.ipv4.vs.conntrack); the slash form C(net/ipv4/conf/eth0.100/forwarding) is accepted too)
+        to an integer or a string value.
+      - Only keys under C(net.) are accepted. Each must exist under C(/proc/sys) (C(net.ipv4.vs.*)
+        exist once C(ip_vs) is loaded) unless O(allow_missing=true).
+      - A key that an ARP option manages (C(net.ipv4.conf.all.arp_ignore) with O(arp_ignore) set,
+        for example) is refused.
+      - Values are compared with their whitespace collapsed, so C("32768 60999") matches what the
+        kernel prints with a tab.
+      - With only O(sysctls), no ARP key is managed and O(interfaces) must be empty.
+      - A key dropped from the dict is dropped from O(path); its live value stays as it is.
+      - An empty dict with no ARP option manages nothing, and O(path) is removed.
+    type: dict
   persist:
     description:
       - Write the values to O(path) so that C(systemd-sysctl) applies them at boot and when an
@@ -96,7 +114,9 @@ options:
       - Accept interfaces that do not exist yet (for example C(tunl0) before the C(ipip) module is
         loaded). Their values are only written to O(path); C(systemd-sysctl) applies them when the
         interface appears. They are listed in RV(missing).
-      - With V(false) a missing interface fails the task before anything changes.
+      - Accept O(sysctls) keys that do not exist yet (for example C(net.ipv4.vs.*) in check mode,
+        before C(ip_vs) is loaded) in the same way. They are listed in RV(missing_sysctls).
+      - With V(false) a missing interface or key fails the task before anything changes.
     type: bool
     default: false
 notes:
@@ -104,7 +124,9 @@ notes:
     one interface are then no longer answered for on another.
   - Interface values higher than the requested value stay effective on interfaces that are not named,
     because C(all) can only raise the effective value. Name an interface to set it exactly.
-  - At least one of O(arp_ignore), O(arp_announce) and O(rp_filter) is required.
+  - At least one of O(arp_ignore), O(arp_announce), O(rp_filter) and O(sysctls) is required.
+  - The drop-in holds the ARP keys per interface, then the O(sysctls) keys sorted by name, one
+    C(name = value) line each, after a comment header.
 seealso:
   - module: ansible.posix.sysctl
   - name: ip-sysctl (arp_ignore, arp_announce, rp_filter)
@@ -138,6 +160,13 @@ EXAMPLES = r"""
     persist: false
   register: arp
 
+- name: Forward IPv4 and keep IPVS connection tracking, live and at boot (what the director role does)
+  lvs.cluster.arp_tuning:
+    path: /etc/sysctl.d/90-lvs-cluster-director.conf
+    sysctls:
+      net.ipv4.ip_forward: 1
+      net.ipv4.vs.conntrack: 1
+
 - name: Show what the kernel now uses on eth1
   ansible.builtin.debug:
     msg: "{{ arp.effective.eth1 }}"
@@ -150,7 +179,9 @@ path:
   type: str
   sample: /etc/sysctl.d/90-lvs-cluster-arp.conf
 interfaces:
-  description: The managed interfaces, C(all) first, then the others sorted.
+  description:
+    - The managed interfaces, C(all) first, then the others sorted.
+    - Empty when no ARP key is managed.
   returned: always
   type: list
   elements: str
@@ -161,23 +192,35 @@ missing:
   type: list
   elements: str
   sample: [tunl0]
+missing_sysctls:
+  description: O(sysctls) keys that do not exist (only possible with O(allow_missing=true)).
+  returned: always
+  type: list
+  elements: str
+  sample: [net.ipv4.vs.conntrack]
 before:
-  description: The live value of each managed key before the task, per existing managed interface.
+  description:
+    - The live value of each managed ARP key before the task, per existing managed interface.
+    - Each existing O(sysctls) key under its name as given, with the value as the kernel has it (an
+      integer, or a string with whitespace collapsed).
   returned: always
   type: dict
-  sample: {"all": {"arp_ignore": 0, "arp_announce": 0}, "lo": {"arp_ignore": 0, "arp_announce": 0}}
+  sample: {"all": {"arp_ignore": 0, "arp_announce": 0}, "lo": {"arp_ignore": 0, "arp_announce": 0},
+           "net.ipv4.ip_forward": 0}
 after:
   description:
-    - The live value of each managed key after the task, per existing managed interface.
+    - The live value of each managed key after the task, in the shape of RV(before).
     - In check mode the values the task would set.
   returned: always
   type: dict
-  sample: {"all": {"arp_ignore": 1, "arp_announce": 2}, "lo": {"arp_ignore": 1, "arp_announce": 2}}
+  sample: {"all": {"arp_ignore": 1, "arp_announce": 2}, "lo": {"arp_ignore": 1, "arp_announce": 2},
+           "net.ipv4.ip_forward": 1}
 effective:
   description:
     - The value the kernel uses for each managed key on every existing interface, that is the larger
       of the C(all) value and the interface's own value, after the task (predicted in check mode).
     - C(all) and C(default) are not interfaces and are not listed.
+    - Empty when no ARP key is managed.
   returned: always
   type: dict
   sample: {"eth0": {"arp_ignore": 1, "arp_announce": 2}, "lo": {"arp_ignore": 1, "arp_announce": 2}}
@@ -195,7 +238,9 @@ effective:
       type: int
       returned: when O(rp_filter) is set
 content:
-  description: The content of the drop-in file as the module renders it.
+  description:
+    - The content of the drop-in file as the module renders it.
+    - Empty when nothing is managed; the file is then removed.
   returned: always
   type: str
   sample: "net.ipv4.conf.all.arp_ignore = 1\n"
@@ -203,13 +248,13 @@ content:
 
 import os
 import re
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
-
-# Where the kernel exposes the sysctls. Private so that unit tests can point it at a directory.
-_PROC_SYS = "/proc/sys"
+from ansible_collections.lvs.cluster.plugins.module_utils._sysctl import (
+    SysctlError, check_sysctls, missing_keys, proc_path, read_file, read_value, render_lines, write_dropin,
+    write_value,
+)
 
 # The managed keys in the order they are written and reported.
 KEYS = ("arp_ignore", "arp_announce", "rp_filter")
@@ -217,11 +262,10 @@ KEYS = ("arp_ignore", "arp_announce", "rp_filter")
 ALWAYS_PRESENT = ("all", "default", "lo")
 # Linux interface names: at most 15 bytes, no slash, no whitespace, not "." or "..".
 _IFNAME = re.compile(r"^[^/\s:]{1,15}$")
+CONF = ("net", "ipv4", "conf")
 
-HEADER = (
-    "# Managed by lvs.cluster.arp_tuning; local changes are overwritten.\n"
-    "# The kernel uses max(all, <interface>) for these keys, so 'all' is always set.\n"
-)
+MANAGED = "# Managed by lvs.cluster.arp_tuning; local changes are overwritten.\n"
+HEADER = MANAGED + "# The kernel uses max(all, <interface>) for these keys, so 'all' is always set.\n"
 
 
 def normalize_interfaces(names):
@@ -245,13 +289,22 @@ def sysctl_name(interface, key):
     return "net.ipv4.conf.%s.%s" % (interface, key)
 
 
-def render_dropin(interfaces, settings):
-    lines = [HEADER]
-    for interface in interfaces:
-        for key in KEYS:
-            if key in settings:
-                lines.append("%s = %d\n" % (sysctl_name(interface, key), settings[key]))
-    return "".join(lines)
+def arp_parts(interface, key):
+    return CONF + (interface, key)
+
+
+def reserved_keys(interfaces, settings):
+    """The /proc/sys paths the ARP options manage, so that sysctls cannot set them a second time."""
+    return dict((arp_parts(interface, key), key) for interface in interfaces for key in settings)
+
+
+def render_dropin(interfaces, settings, entries=()):
+    """The drop-in: the ARP keys per interface, then the generic sysctls sorted; empty when nothing is managed."""
+    arp = [(sysctl_name(interface, key), settings[key]) for interface in interfaces for key in KEYS if key in settings]
+    if not arp and not entries:
+        return ""
+    generic = [(name, value) for name, dummy, value in entries]
+    return (HEADER if arp else MANAGED) + render_lines(arp + generic)
 
 
 def effective_values(values):
@@ -278,52 +331,63 @@ def live_changes(before, settings):
     return changes
 
 
-def render_live(values):
-    return "".join("%s = %d\n" % (sysctl_name(interface, key), value)
-                   for interface in values for key, value in values[interface].items())
+def render_live(values, sysctls=None):
+    """The ARP values per interface, then the generic sysctls, one 'name = value' line each."""
+    arp = [(sysctl_name(interface, key), value) for interface in values for key, value in values[interface].items()]
+    return render_lines(arp + sorted((sysctls or {}).items()))
 
 
-def conf_dir():
-    return os.path.join(_PROC_SYS, "net", "ipv4", "conf")
-
-
-def proc_path(interface, key):
-    return os.path.join(conf_dir(), interface, key)
-
-
-def read_value(interface, key):
-    with open(proc_path(interface, key)) as handle:
-        return int(handle.read().strip())
-
-
-def write_value(interface, key, value):
-    with open(proc_path(interface, key), "w") as handle:
-        handle.write("%d\n" % value)
-
-
-def read_file(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
+def merged(interfaces, sysctls):
+    """before/after: the ARP values per interface, and each generic sysctl under its name."""
+    result = dict(interfaces)
+    result.update(sysctls)
+    return result
 
 
 def existing_interfaces():
-    return sorted(os.listdir(conf_dir()))
+    return sorted(os.listdir(proc_path(CONF)))
 
 
-def write_dropin(module, path, content):
-    """Write content next to path and move it into place, so readers never see half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=".arp_tuning.", dir=os.path.dirname(path))
+def validate(module, params, settings):
+    """Everything that can be refused, before anything is read for a change or written.
+
+    Returns (existing interfaces, managed interfaces, missing interfaces, sysctl entries, missing
+    sysctl names).
+    """
+    invalid = invalid_interface_names(params["interfaces"])
+    if invalid:
+        module.fail_json(msg="invalid interface names: %s" % ", ".join(invalid), invalid=invalid)
+    if params["interfaces"] and not settings:
+        module.fail_json(msg="interfaces needs one of arp_ignore, arp_announce, rp_filter")
+    # With only sysctls, no ARP key is managed and no interface is touched.
+    interfaces = normalize_interfaces(params["interfaces"]) if settings else []
+
     try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(content)
-        os.chmod(tmp, 0o644)
-        module.atomic_move(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        present = existing_interfaces()
+    except OSError as exc:
+        module.fail_json(msg="cannot list %s: %s" % (proc_path(CONF), to_native(exc)))
+    missing = [name for name in interfaces if name not in present and name not in ALWAYS_PRESENT]
+    if missing and not params["allow_missing"]:
+        module.fail_json(msg="interfaces do not exist: %s (nothing was changed)" % ", ".join(missing),
+                         missing=missing)
+
+    try:
+        entries = check_sysctls(params["sysctls"] or {}, reserved_keys(interfaces, settings))
+        missing_sysctls = missing_keys(entries)
+    except SysctlError as exc:
+        module.fail_json(msg="sysctls: %s (nothing was changed)" % to_native(exc))
+    clash = [name for name, dummy, dummy in entries if name in interfaces]
+    if clash:
+        module.fail_json(msg="sysctls: %s is also an interface name (nothing was changed)" % clash[0])
+    if missing_sysctls and not params["allow_missing"]:
+        module.fail_json(msg="sysctls: %s does not exist (is the module loaded?) (nothing was changed)"
+                         % ", ".join(missing_sysctls), missing_sysctls=missing_sysctls)
+
+    path = params["path"]
+    if params["persist"] and not os.path.isdir(os.path.dirname(path)):
+        module.fail_json(msg="cannot persist to %s: directory %s does not exist"
+                         % (path, os.path.dirname(path)))
+    return present, interfaces, missing, entries, missing_sysctls
 
 
 def main():
@@ -333,72 +397,75 @@ def main():
             arp_ignore=dict(type="int", choices=[0, 1, 2, 3, 8]),
             arp_announce=dict(type="int", choices=[0, 1, 2]),
             rp_filter=dict(type="int", choices=[0, 1, 2]),
+            sysctls=dict(type="dict"),
             persist=dict(type="bool", default=True),
             path=dict(type="path", default="/etc/sysctl.d/90-lvs-cluster-arp.conf"),
             allow_missing=dict(type="bool", default=False),
         ),
-        required_one_of=[("arp_ignore", "arp_announce", "rp_filter")],
+        required_one_of=[("arp_ignore", "arp_announce", "rp_filter", "sysctls")],
         supports_check_mode=True,
     )
     params = module.params
     settings = requested_settings(params)
     path = params["path"]
-
-    invalid = invalid_interface_names(params["interfaces"])
-    if invalid:
-        module.fail_json(msg="invalid interface names: %s" % ", ".join(invalid), invalid=invalid)
-    interfaces = normalize_interfaces(params["interfaces"])
-
-    try:
-        present = existing_interfaces()
-    except OSError as exc:
-        module.fail_json(msg="cannot list %s: %s" % (conf_dir(), to_native(exc)))
-    missing = [name for name in interfaces if name not in present and name not in ALWAYS_PRESENT]
-    if missing and not params["allow_missing"]:
-        module.fail_json(msg="interfaces do not exist: %s (nothing was changed)" % ", ".join(missing),
-                         missing=missing)
-    if params["persist"] and not os.path.isdir(os.path.dirname(path)):
-        module.fail_json(msg="cannot persist to %s: directory %s does not exist"
-                         % (path, os.path.dirname(path)))
+    present, interfaces, missing, entries, missing_sysctls = validate(module, params, settings)
+    live_entries = [entry for entry in entries if entry[0] not in missing_sysctls]
 
     # Read the managed keys of every interface: the managed ones for before/after, all of them
     # for the effective values.
     try:
-        current = dict((name, dict((key, read_value(name, key)) for key in settings))
-                       for name in present)
+        current = dict((name, dict((key, read_value(arp_parts(name, key))) for key in settings))
+                       for name in present) if settings else {}
+        sys_before = dict((name, read_value(parts)) for name, parts, dummy in live_entries)
         old_content = read_file(path) if params["persist"] else None
-    except (OSError, ValueError) as exc:
+    except (OSError, SysctlError) as exc:
         module.fail_json(msg="cannot read the current values: %s" % to_native(exc))
 
     managed = [name for name in interfaces if name in current]
     before = dict((name, dict(current[name])) for name in managed)
     changes = live_changes(before, settings)
-    content = render_dropin(interfaces, settings)
-    file_changed = params["persist"] and content != old_content
-    changed = bool(changes) or file_changed
+    sys_changes = [(name, parts, value) for name, parts, value in live_entries if sys_before[name] != value]
+    content = render_dropin(interfaces, settings, entries)
+    # Nothing managed: the owned drop-in is removed rather than left with stale keys.
+    if not params["persist"]:
+        file_changed = False
+    elif content:
+        file_changed = content != old_content
+    else:
+        file_changed = old_content is not None
+    changed = bool(changes) or bool(sys_changes) or file_changed
 
     predicted = dict((name, dict(values)) for name, values in current.items())
     for name, key, value in changes:
         predicted[name][key] = value
+    sys_after = dict(sys_before)
+    sys_after.update((name, value) for name, dummy, value in sys_changes)
 
     if changed and not module.check_mode:
-        for name, key, value in changes:
+        writes = [(sysctl_name(name, key), arp_parts(name, key), value) for name, key, value in changes]
+        for name, parts, value in writes + sys_changes:
             try:
-                write_value(name, key, value)
+                write_value(parts, value)
             except OSError as exc:
-                module.fail_json(msg="cannot set %s to %d: %s" % (sysctl_name(name, key), value, to_native(exc)),
-                                 before=before)
+                module.fail_json(msg="cannot set %s to %s: %s" % (name, value, to_native(exc)),
+                                 before=merged(before, sys_before))
         if file_changed:
             try:
-                write_dropin(module, path, content)
+                if content:
+                    write_dropin(module, path, content)
+                else:
+                    os.unlink(path)
             except OSError as exc:
-                module.fail_json(msg="cannot write %s: %s" % (path, to_native(exc)), before=before)
+                module.fail_json(msg="cannot write %s: %s" % (path, to_native(exc)),
+                                 before=merged(before, sys_before))
         # Report what the kernel holds now, not what was asked for.
         try:
-            for name in present:
+            for name in predicted:
                 for key in settings:
-                    predicted[name][key] = read_value(name, key)
-        except (OSError, ValueError) as exc:
+                    predicted[name][key] = read_value(arp_parts(name, key))
+            for name, parts, dummy in live_entries:
+                sys_after[name] = read_value(parts)
+        except (OSError, SysctlError) as exc:
             module.fail_json(msg="cannot read back the values: %s" % to_native(exc))
 
     after = dict((name, dict(predicted[name])) for name in managed)
@@ -407,15 +474,16 @@ def main():
         path=path,
         interfaces=interfaces,
         missing=missing,
-        before=before,
-        after=after,
-        effective=effective_values(predicted),
+        missing_sysctls=missing_sysctls,
+        before=merged(before, sys_before),
+        after=merged(after, sys_after),
+        effective=effective_values(predicted) if settings else {},
         content=content,
     )
     if module._diff:
         result["diff"] = [
             dict(before_header="live values", after_header="live values",
-                 before=render_live(before), after=render_live(after)),
+                 before=render_live(before, sys_before), after=render_live(after, sys_after)),
         ]
         if params["persist"]:
             result["diff"].append(dict(before_header=path, after_header=path,

@@ -17,7 +17,6 @@ BOOT = playbook.REPO / "roles" / "boot_state"
 TEMPLATES = {
     "modules-load.conf.j2": BOOT / "templates" / "modules-load.conf.j2",
     "vip.service.j2": BOOT / "templates" / "unit.service.j2",
-    "sysctl.conf.j2": ROLE / "templates" / "sysctl.conf.j2",
     "ipvsadm.default.j2": ROLE / "templates" / "ipvsadm.default.j2",
 }
 # what tasks/kernel.yml and tasks/vips.yml pass to boot_state, and the preflight's expansion
@@ -78,11 +77,24 @@ def test_modules_cover_ip_vs_and_each_scheduler_once(tmp_path):
     assert lines == ["ip_vs", "ip_vs_wrr", "ip_vs_sh", "ip_vs_ftp"]
 
 
+def test_modules_take_the_module_default_scheduler_and_the_persistence_engine(tmp_path):
+    services = [{"protocol": "udp", "address": "192.0.2.10", "port": 5060, "persistence_timeout": 60,
+                 "persistence_engine": "sip"}]
+    files = render(tmp_path, "Debian", {"director_services": services})[0]
+    lines = [l for l in files["modules-load.conf.j2"].splitlines() if l and not l.startswith("#")]
+    assert lines == ["ip_vs", "ip_vs_wlc", "ip_vs_pe_sip"]
+
+
 def test_auto_ip_forward_follows_nat_and_vs_sysctls_get_their_prefix(tmp_path):
-    files, facts = render(tmp_path, "Debian", {"director_services": SERVICES,
-                                               "director_vs_sysctls": {"conntrack": 1, "expire_nodest_conn": 1}})
+    """The role hands __director_sysctls to arp_tuning, whose engine renders the drop-in."""
+    from ansible_collections.lvs.cluster.plugins.module_utils._sysctl import check_sysctls
+    from ansible_collections.lvs.cluster.plugins.modules.arp_tuning import render_dropin
+
+    facts = render(tmp_path, "Debian", {"director_services": SERVICES,
+                                        "director_vs_sysctls": {"conntrack": 1, "expire_nodest_conn": 1}})[1]
     assert facts["forwarding_on"] is True
-    lines = [l for l in files["sysctl.conf.j2"].splitlines() if l and not l.startswith("#")]
+    assert facts["sysctls"] == {"net.ipv4.ip_forward": 1, "net.ipv4.vs.conntrack": 1, "net.ipv4.vs.expire_nodest_conn": 1}
+    lines = [l for l in render_dropin([], {}, check_sysctls(facts["sysctls"])).splitlines() if not l.startswith("#")]
     assert lines == ["net.ipv4.ip_forward = 1", "net.ipv4.vs.conntrack = 1", "net.ipv4.vs.expire_nodest_conn = 1"]
 
 
@@ -142,3 +154,5 @@ def test_argument_spec_choices_are_the_modules_own():
         assert rs_role[name].get("choices") == option.get("choices"), name
         assert rs_role[name]["type"] == option["type"], name
     assert set(role) - set(module) == {"real_servers_from_group"}
+    from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import DEFAULT_SCHEDULER
+    assert "C(%s) when omitted" % DEFAULT_SCHEDULER in role["scheduler"]["description"]

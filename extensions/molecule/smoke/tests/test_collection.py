@@ -18,6 +18,8 @@ def test_the_rules_file_restores_the_same_table_at_boot(host):
 
 def test_nat_forwarding_and_the_vip(host):
     assert host.sysctl("net.ipv4.ip_forward") == 1
+    # persisted by the director through lvs.cluster.arp_tuning's sysctls
+    assert "net.ipv4.ip_forward = 1\n" in host.file("/etc/sysctl.d/90-lvs-cluster-director.conf").content_string
     assert "192.0.2.100/32" in host.check_output("ip -br addr show dev eth1")
 
 

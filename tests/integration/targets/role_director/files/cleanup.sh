@@ -8,6 +8,10 @@ systemctl disable --now lvs-cluster-director-vip.service 2>/dev/null   # ExecSto
 rm -f /etc/systemd/system/lvs-cluster-director-vip.service \
       /etc/modules-load.d/lvs-cluster-director.conf /etc/sysctl.d/90-lvs-cluster-director.conf
 systemctl daemon-reload
+# The drop-in is gone; the live vs sysctl the test set goes back to the kernel default.
+if [ -e /proc/sys/net/ipv4/vs/conntrack ]; then
+    echo 0 > /proc/sys/net/ipv4/vs/conntrack
+fi
 systemctl reset-failed 2>/dev/null
 for vip in 192.0.2.100/32 2001:db8:2::100/128; do
     ip addr del "$vip" dev "$nic" 2>/dev/null
@@ -21,6 +25,9 @@ if [ -d "$keep" ]; then
             rm -f "$path"
         fi
     done
+    if [ -s "$keep/ip_forward" ]; then
+        cat "$keep/ip_forward" > /proc/sys/net/ipv4/ip_forward
+    fi
     case "$(cat "$keep/ipvsadm.enabled")" in
         enabled) systemctl enable ipvsadm.service 2>/dev/null ;;
         *) systemctl disable ipvsadm.service 2>/dev/null ;;

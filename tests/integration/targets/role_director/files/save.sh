@@ -1,6 +1,6 @@
 #!/bin/sh
 # Keep what the director role changes that the ipvsadm package owns (its defaults file, its rules
-# file and whether its boot service is enabled), for cleanup.sh to put back.
+# file and whether its boot service is enabled) and the live ip_forward, for cleanup.sh to put back.
 keep=/run/lvs-cluster-test-director
 rm -rf "$keep"
 mkdir -p "$keep"
@@ -10,4 +10,5 @@ for path in /etc/default/ipvsadm /etc/ipvsadm.rules; do
     fi
 done
 systemctl is-enabled ipvsadm.service > "$keep/ipvsadm.enabled" 2>/dev/null
+cat /proc/sys/net/ipv4/ip_forward > "$keep/ip_forward"
 exit 0

@@ -4,7 +4,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Print the host state the real-server role tests assert on, as one JSON document.
 
-Arguments: --unit NAME and --file PATH (repeatable), --ipvs for the IPVS table (ipvsadm -S -n
+Arguments: --unit NAME, --file PATH and --sysctl NAME (repeatable; the value as /proc/sys prints
+it, stripped, or null when the key does not exist), --ipvs for the IPVS table (ipvsadm -S -n
 lines). Reads only; one script instead of many tasks because every task costs seconds on an
 emulated guest.
 """
@@ -29,6 +30,11 @@ def sysctls():
             with open(os.path.join(CONF, name, key)) as handle:
                 result[name][key] = int(handle.read())
     return result
+
+
+def named_sysctl(name):
+    value = content(os.path.join("/proc/sys", *name.split(".")))
+    return None if value is None else value.strip()
 
 
 def addresses():
@@ -70,6 +76,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--unit", action="append", default=[])
     parser.add_argument("--file", action="append", default=[])
+    parser.add_argument("--sysctl", action="append", default=[])
     parser.add_argument("--ipvs", action="store_true")
     args = parser.parse_args()
     state = {
@@ -78,6 +85,7 @@ def main():
         "default_routes": default_routes(),
         "units": dict((name, unit(name)) for name in args.unit),
         "files": dict((path, content(path)) for path in args.file),
+        "sysctls": dict((name, named_sysctl(name)) for name in args.sysctl),
     }
     if args.ipvs:
         state["ipvs"] = run(["ipvsadm", "-S", "-n"]).splitlines()
