@@ -297,8 +297,13 @@ def test_pool_from_group_grows_and_a_leaving_host_drains_before_it_leaves(nat, c
             extra_vars=dict(services, director_drain_timeout=300), limit="directors",
             inventory=pool_inventory(tmp_path, ["rs1"]))))
         runner.start()
+
+        def at_weight_zero():
+            entry = rs2_entry(nat)        # one read of the director's table per poll
+            return entry if entry and entry[0] == 0 else None
+
         # bounded by the run's own pace on a loaded machine: it reaches ipvs_table within minutes
-        draining = wait_for("rs2 at weight 0", lambda: (rs2_entry(nat) or [None])[0] == 0 and rs2_entry(nat), 300)
+        draining = wait_for("rs2 at weight 0", at_weight_zero, 300)
         assert draining[1] >= 1, draining               # still holding the download
         time.sleep(3)
         assert runner.is_alive() and rs2_entry(nat)[:2] == [0, draining[1]], "the run did not wait for rs2"
