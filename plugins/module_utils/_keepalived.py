@@ -194,7 +194,8 @@ def detection_seconds(hc):
 
     Down: the failure lands just after a successful check; the next check starts interval later and
     times out; each of the retries waits delay_before_retry and times out again.
-    Up: a down checker is re-run every interval; the first success adds the server.
+    Up: a down checker is re-run every interval; the first success adds the server (http and https
+    checks render fast_recovery, or they would need a second success one interval later).
     """
     down = hc['interval'] + hc['timeout'] + hc['retries'] * (hc['delay_before_retry'] + hc['timeout'])
     up = hc['interval'] + hc['timeout']
@@ -241,6 +242,8 @@ def _checker(svc, dest, hc):
     url.append('    }')
     if hc['virtualhost']:
         lines.append('    virtualhost %s' % hc['virtualhost'])
+    # one success brings a failed server back (without it, keepalived waits another interval)
+    lines.append('    fast_recovery')
     return ['%s {' % ('HTTP_GET' if kind == 'http' else 'SSL_GET')] + url + lines + ['}']
 
 
