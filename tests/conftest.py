@@ -23,7 +23,7 @@ def pytest_configure(config):
 
 # Test files whose tests share one booted lab, by the lab they share. make test's two pytest-xdist
 # workers keep each lab's tests on one worker (LabScheduling below); other files spread file by file.
-SEED_ORDER = ("test_nat_lab.py", "test_dr_lab.py", "test_tun_lab.py", "test_seed_reset.py")
+SEED_ORDER = ("test_nat_lab.py", "test_health_nat.py", "test_dr_lab.py", "test_tun_lab.py", "test_seed_reset.py")
 LAB_GROUPS = dict([("tests/scenarios/%s" % name, "seed lab") for name in SEED_ORDER] + [
     ("tests/integration/test_targets.py", "smoke lab"),
     ("tests/scenarios/test_molecule.py", "molecule"),

@@ -58,6 +58,14 @@ class timed:
         return False
 
 
+def figure(name, value, unit="s"):
+    """Record a figure a scenario measured (a detection time, a failover gap) to print after the table."""
+    path = os.environ.get(INSIDE_ENV)
+    if path:
+        with open(path + ".figures", "a") as handle:
+            handle.write("%s\t%s %s\n" % (name, value, unit))
+
+
 def pytest_configure(config):
     # On the controller (or a run without xdist): name the file before any worker starts, so every
     # worker inherits it. Workers see PYTEST_XDIST_WORKER set and keep what they inherited.
@@ -137,6 +145,13 @@ def pytest_terminal_summary(terminalreporter):
     path = os.environ.get(INSIDE_ENV)
     if path:
         Path(path).unlink(missing_ok=True)
+        figures = Path(path + ".figures")
+        if figures.exists():
+            terminalreporter.section("measured figures")
+            for line in figures.read_text().splitlines():
+                name, value = line.split("\t")
+                terminalreporter.write_line("%s  %s" % (name, value))
+            figures.unlink()
 
 
 def main(argv):

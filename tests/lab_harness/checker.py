@@ -64,9 +64,12 @@ def pool():
                 out[socket.inet_ntoa(struct.pack("!I", int(addr, 16)))] = int(fields[3])
     return out
 
+STOP = "/tmp/lvslab-watch.stop"     # created by whoever wants the watch to end before `seconds`
+if os.path.exists(STOP):
+    os.unlink(STOP)
 result = {"offsets": dict((p, offset(p)) for p in peers), "changes": []}
 end, last = time.time() + seconds, None
-while time.time() < end:
+while time.time() < end and not os.path.exists(STOP):
     now = pool()
     if now != last:
         result["changes"].append([time.time(), now])
