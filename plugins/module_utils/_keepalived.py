@@ -12,6 +12,8 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import math
+
 from ansible.module_utils.six import string_types
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import (
     DEST_FIELDS, KEY_FIELDS, SERVICE_FIELDS, IpvsError, export_service, parse_address, sorted_keys)
@@ -150,7 +152,12 @@ def checked_record(params, where):
     if not svc['real_servers']:
         _fail(where + '.real_servers', 'a health-checked service needs at least one real server')
     by_key = dict(zip(svc['real_servers'], hooks))
-    return svc, build_health_check(params['health_check'], svc['family'], where + '.health_check'), by_key
+    hc = build_health_check(params['health_check'], svc['family'], where + '.health_check')
+    if hc['type'] != 'misc' and not hc['port'] and not all(port for dummy, port in svc['real_servers']):
+        # a fwmark service's real servers may have no port (0): the checker would have none to connect to
+        _fail(where + '.health_check.port', 'is required for a %s check of a fwmark service whose real servers '
+              'have no port' % hc['type'])
+    return svc, hc, by_key
 
 
 def build_checked_service(params, where):
@@ -226,7 +233,7 @@ def _checker(svc, dest, hc):
     timers = ['retry %d' % hc['retries'], 'delay_before_retry %s' % _num(hc['delay_before_retry'])]
     if kind == 'misc':
         return (['MISC_CHECK {', '    misc_path %s' % _quoted(hc['script']),
-                 '    misc_timeout %s' % _num(max(1, int(hc['timeout'] + 0.999)))]
+                 '    misc_timeout %s' % _num(max(1, int(math.ceil(hc['timeout']))))]
                 + ['    ' + t for t in timers] + ['}'])
     port = hc['port'] or dest['port'] or svc['port']
     lines = ['    connect_port %d' % port, '    connect_timeout %s' % _num(hc['timeout'])] + ['    ' + t for t in timers]

@@ -19,9 +19,10 @@ TEMPLATES = {
     "vip.service.j2": BOOT / "templates" / "unit.service.j2",
     "ipvsadm.default.j2": ROLE / "templates" / "ipvsadm.default.j2",
 }
-# what tasks/kernel.yml and tasks/vips.yml pass to boot_state, and the preflight's expansion
+# what tasks/kernel.yml and tasks/vips.yml pass to boot_state, and the preflight's expansion and split
 PLAY_VARS = {
     "__director_pool": "{{ director_services | lvs.cluster.ipvs_services(groups, hostvars, name='director_services') }}",
+    "__director_owners": "{{ __director_pool | lvs.cluster.service_owners(name='director_services') }}",
     "boot_state_modules": "{{ __director_modules }}",
     "boot_state_unit": "lvs-cluster-director-vip.service",
     "boot_state_addresses": "{{ director_vips }}",
@@ -153,6 +154,13 @@ def test_argument_spec_choices_are_the_modules_own():
     for name, option in module["real_servers"]["options"].items():
         assert rs_role[name].get("choices") == option.get("choices"), name
         assert rs_role[name]["type"] == option["type"], name
-    assert set(role) - set(module) == {"real_servers_from_group"}
+    assert set(role) - set(module) == {"real_servers_from_group", "health_check"}
+    # health_check and the real servers' hooks are keepalived's: their names and choices are _keepalived's
+    from ansible_collections.lvs.cluster.plugins.module_utils import _keepalived
+    assert set(rs_role) - set(module["real_servers"]["options"]) == set(_keepalived.REAL_SERVER_HOOKS)
+    hc_role = role["health_check"]["options"]
+    assert sorted(hc_role) == sorted(_keepalived.HEALTH_CHECK_KEYS)
+    assert hc_role["type"]["choices"] == list(_keepalived.CHECK_TYPES)
+    assert hc_role["on_failure"]["choices"] == list(_keepalived.ON_FAILURE)
     from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import DEFAULT_SCHEDULER
     assert "C(%s) when omitted" % DEFAULT_SCHEDULER in role["scheduler"]["description"]
