@@ -119,6 +119,7 @@ virtual_server 192.0.2.10 80 {
             connect_timeout 2.5
             retry 3
             delay_before_retry 1.25
+            fast_recovery
         }
     }
 }
@@ -145,6 +146,7 @@ virtual_server 192.0.2.10 443 {
             retry 1
             delay_before_retry 0.5
             virtualhost www.example.com
+            fast_recovery
         }
     }
 }
