@@ -157,8 +157,9 @@ def run(cluster, fail, recover, server="rs1", gap=0.2, seconds=24.0, fail_at=3.0
     results = {}
 
     def watch():
-        results["watch"] = _python(cluster, "director", WATCH, [",".join([hosts["client"], hosts[server]]), cluster.vip,
-                                                                 str(port), str(seconds + 12)], timeout=seconds + 60)
+        peers = ",".join([hosts["client"], hosts[server]])
+        results["watch"] = _python(cluster, "director", WATCH, [peers, cluster.vip, str(port), str(seconds + 12)],
+                                   timeout=seconds + 60)
 
     def load():
         results["load"] = _python(cluster, "client", LOAD, [url, str(count), str(gap), "1"], timeout=seconds + 60)
