@@ -101,17 +101,20 @@ print(json.dumps(out))
 SERVING = r'''
 import subprocess, sys, time, urllib.request
 command = sys.argv[1]
-subprocess.run(command, shell=True, check=True)
+# polled while the command runs: systemctl start can return well after the server answers
+proc = subprocess.Popen(command, shell=True)
 deadline = time.time() + 60
 while time.time() < deadline:
     try:
         urllib.request.urlopen("http://127.0.0.1/", timeout=0.5).read()
         break
     except Exception:
-        time.sleep(0.02)
+        time.sleep(0.01)
 else:
     raise SystemExit("the web server did not answer within 60 s of: %s" % command)
-print(time.time())
+edge = time.time()
+assert proc.wait() == 0, command
+print(edge)
 '''
 
 MAX_REQUESTS = 200
@@ -184,7 +187,8 @@ def run(cluster, fail, recover, server="rs1", gap=0.2, seconds=24.0, fail_at=3.0
     address = hosts[server]
     changes = results["watch"]["changes"]
     left = next((t for t, pool in changes if t > failed and pool.get(address, 0) == 0), None)
-    back = next((t for t, pool in changes if t > recovered and pool.get(address, 0) > 0), None)
+    # the first return after it left (keepalived may add it back before the recovery stamp arrives)
+    back = None if left is None else next((t for t, pool in changes if t > left and pool.get(address, 0) > 0), None)
     return {"server": server, "address": address, "failed": failed, "recovered": recovered, "left": left,
             "back": back, "requests": requests, "changes": changes, "offsets": offsets,
             "down_seconds": None if left is None else round(left - failed, 2),
