@@ -18,7 +18,7 @@ description:
   - With O(repair=true), puts back what keepalived believes is in the kernel but is not, in one C(ipvsadm -R) batch
     verified and rolled back like M(lvs.cluster.ipvs_table) does. A service deleted by hand comes back with every
     real server keepalived holds in it; a real server keepalived holds but that is missing comes back; a weight
-    edited by hand returns to keepalived's. A keepalived C(reload) does none of this: it compares the old
+    edited by hand returns to keepalived's. A keepalived C(reload) does none of this; it compares the old
     configuration with the new one, never with the kernel (keepalived issues 1877 and 1720).
   - How it decides. keepalived writes C(RS set = 1) in the dump for a real server exactly when it has added
     it to the kernel (at weight 0 when C(inhibit_on_failure) holds a failed one). The module restores only those,
