@@ -1,5 +1,9 @@
 """`make lab`: boot the seed's NAT (or DR, or the TUN) lab, converge it with the collection, show traffic via the VIP.
 
+On NAT and DR (whose inventories turn keepalived's health checks on), the checker scenario follows: under
+bounded load (120 requests, one every 0.2 s) the web server on rs1 is killed and started again, and the timeline
+shows who answered each request, when rs1 left the pool and when it came back.
+
 python tests/lab_harness/demo.py nat|dr|tun [--requests N] [--release bookworm|trixie]
 The lab stays up at the end so it can be explored; the last lines say how to log in and tear down.
 """
@@ -9,15 +13,20 @@ import collections
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lab_harness import image, playbook, topology, vm  # noqa: E402
-from lab_harness.cluster import LABS  # noqa: E402
+from lab_harness import checker, image, playbook, topology, vm  # noqa: E402
+from lab_harness.cluster import LABS, Cluster  # noqa: E402
 from lab_harness.progress import Timer, say  # noqa: E402
 
 MAX_REQUESTS = 500
+# The checker scenario: scenarios whose lab inventories turn health checks on, and how rs1 fails and recovers.
+CHECKED = ("nat", "dr")
+FAIL_CMD = "systemctl kill apache2"
+RECOVER_CMD = "systemctl start apache2"
 
 
 def running_lab(run_id):
@@ -60,6 +69,24 @@ def show(answers, vip):
         print("  %-12s %3d  %s" % (who, count, "#" * int(round(40.0 * count / width))))
 
 
+def health_check_demo(run_id, scenario):
+    """Kill rs1's web server under load and start it again; prints the timeline. True if rs1 left and returned."""
+    print("\nHealth checks (keepalived): rs1 fails under load (%s) and recovers (%s)" % (FAIL_CMD, RECOVER_CMD))
+    cluster = Cluster(scenario, types.SimpleNamespace(run_id=run_id), health_checks=True)
+    with Timer("checker scenario"):
+        timeline = checker.run(cluster, FAIL_CMD, RECOVER_CMD)
+    print(checker.report(timeline))
+    failed_after = len(checker.failures_after(timeline, timeline["left"])) if timeline["left"] is not None else None
+    print("Detection: rs1 left the pool %s after the failure, returned %s after it served again%s"
+          % (_seconds(timeline["down_seconds"]), _seconds(timeline["up_seconds"]),
+             "" if failed_after is None else "; %d failed requests after it left" % failed_after))
+    return timeline["left"] is not None and timeline["back"] is not None
+
+
+def _seconds(value):
+    return "never (not seen)" if value is None else "%.2f s" % value
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("scenario", choices=sorted(LABS))
@@ -85,10 +112,13 @@ def main(argv=None):
     stats = subprocess.run(vm.ssh_argv(state, "director", ["ipvsadm -Ln --stats"]), capture_output=True,
                            text=True, check=False, timeout=60)
     print("\nOn the director, ipvsadm -Ln --stats:\n" + stats.stdout)
+    checked = health_check_demo(run_id, args.scenario) if args.scenario in CHECKED else True
     say("make lab (%s) finished in %.0f s" % (args.scenario, time.monotonic() - started))
     print("Log in:    PYTHONPATH=tests .venv/bin/python -m lab_harness ssh --run %s director   (or client, rs1, rs2)" % run_id)
     print("Tear down: make lab-down")
-    return 0 if len(set(answers) - {"(no answer)"}) >= 2 else 1
+    if not checked:
+        print("lab: rs1 did not leave the pool or did not return (see the timeline)")
+    return 0 if checked and len(set(answers) - {"(no answer)"}) >= 2 else 1
 
 
 if __name__ == "__main__":
