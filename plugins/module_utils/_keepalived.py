@@ -21,9 +21,9 @@ from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_validate import 
 
 CHECK_TYPES = ('tcp', 'http', 'https', 'misc')
 ON_FAILURE = ('remove', 'quiesce')
-# Defaults that find a dead real server within 3 s and a recovered one within 2 s (worst cases in
+# Defaults that find a dead real server within 2.5 s and a recovered one within 1.6 s (worst cases in
 # detection_seconds). keepalived's own (delay_loop 60, connect_timeout 5) take up to 71-73 s.
-DEFAULTS = {'interval': 1.0, 'timeout': 0.7, 'retries': 1, 'delay_before_retry': 0.5, 'alpha': False,
+DEFAULTS = {'interval': 1.0, 'timeout': 0.6, 'retries': 1, 'delay_before_retry': 0.3, 'alpha': False,
             'on_failure': 'remove', 'expire_connections': False}
 HEALTH_CHECK_KEYS = ('type', 'port', 'path', 'status_codes', 'digest', 'regex', 'virtualhost', 'script',
                      'interval', 'timeout', 'retries', 'delay_before_retry', 'alpha', 'on_failure',

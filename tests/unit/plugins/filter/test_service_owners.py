@@ -18,7 +18,7 @@ def test_owners_and_detection():
     assert out['table'] == [TABLE, dict(TABLE, port=123)]
     assert out['ignore'] == [{'protocol': 'tcp', 'address': '192.168.2.54', 'port': 80}]
     [record] = out['keepalived']
-    assert record['detection'] == {'down': 2.9, 'up': 1.7}
+    assert record['detection'] == {'down': 2.5, 'up': 1.6}
     assert record['health_check']['type'] == 'http' and record['health_check']['interval'] == 1.0
     assert [(rs['address'], rs['port'], rs['weight']) for rs in record['real_servers']] == [
         ('192.168.4.52', 80, 1), ('192.168.4.53', 80, 1)]

@@ -48,8 +48,8 @@ def test_nat_lab_record_is_canonical_with_defaults_filled():
     record = build_checked_service(NAT_LAB, 'director_services[0]')
     assert record['health_check'] == {
         'type': 'http', 'port': None, 'path': '/', 'status_codes': None, 'digest': None, 'regex': None,
-        'virtualhost': None, 'script': None, 'interval': 1.0, 'timeout': 0.7, 'retries': 1,
-        'delay_before_retry': 0.5, 'alpha': False, 'on_failure': 'remove', 'expire_connections': False,
+        'virtualhost': None, 'script': None, 'interval': 1.0, 'timeout': 0.6, 'retries': 1,
+        'delay_before_retry': 0.3, 'alpha': False, 'on_failure': 'remove', 'expire_connections': False,
         'sorry_server': None, 'quorum': None, 'hysteresis': None, 'quorum_up': None, 'quorum_down': None}
     assert record['real_servers'] == [
         {'address': '192.168.4.52', 'port': 80, 'forwarding': 'nat', 'weight': 1, 'upper_threshold': 0,
@@ -87,9 +87,9 @@ virtual_server 192.0.2.10 80 {
         lvs_method NAT
         TCP_CHECK {
             connect_port 8080
-            connect_timeout 0.7
+            connect_timeout 0.6
             retry 1
-            delay_before_retry 0.5
+            delay_before_retry 0.3
         }
     }
 }
@@ -142,9 +142,9 @@ virtual_server 192.0.2.10 443 {
                 path /
             }
             connect_port 8443
-            connect_timeout 0.7
+            connect_timeout 0.6
             retry 1
-            delay_before_retry 0.5
+            delay_before_retry 0.3
             virtualhost www.example.com
             fast_recovery
         }
@@ -171,7 +171,7 @@ virtual_server 192.0.2.10 53 {
             misc_path "/usr/local/bin/check_dns 10.0.0.5"
             misc_timeout %d
             retry 1
-            delay_before_retry 0.5
+            delay_before_retry 0.3
         }
     }
 }
@@ -203,9 +203,9 @@ virtual_server fwmark 7 {
         notify_down "/usr/local/bin/down rs1"
         TCP_CHECK {
             connect_port 443
-            connect_timeout 0.7
+            connect_timeout 0.6
             retry 1
-            delay_before_retry 0.5
+            delay_before_retry 0.3
         }
     }
 }
@@ -244,7 +244,7 @@ virtual_server 192.0.2.10 5060 {
             misc_path "/usr/local/bin/sip_ping"
             misc_timeout 1
             retry 1
-            delay_before_retry 0.5
+            delay_before_retry 0.3
         }
     }
     real_server 10.0.0.6 5060 {
@@ -254,7 +254,7 @@ virtual_server 192.0.2.10 5060 {
             misc_path "/usr/local/bin/sip_ping"
             misc_timeout 1
             retry 1
-            delay_before_retry 0.5
+            delay_before_retry 0.3
         }
     }
 }
@@ -285,9 +285,9 @@ virtual_server 192.0.2.10 80 {
         lvs_method NAT
         TCP_CHECK {
             connect_port 80
-            connect_timeout 0.7
+            connect_timeout 0.6
             retry 1
-            delay_before_retry 0.5
+            delay_before_retry 0.3
         }
     }
 }
@@ -303,8 +303,8 @@ def test_sorry_server_port_of_its_own():
 
 def test_defaults_detect_within_three_seconds_down_and_two_up():
     hc = build_health_check({'type': 'tcp'}, 'ipv4', 'health_check')
-    assert (hc['interval'], hc['timeout'], hc['retries'], hc['delay_before_retry']) == (1.0, 0.7, 1, 0.5)
-    assert detection_seconds(hc) == (2.9, 1.7)
+    assert (hc['interval'], hc['timeout'], hc['retries'], hc['delay_before_retry']) == (1.0, 0.6, 1, 0.3)
+    assert detection_seconds(hc) == (2.5, 1.6)
 
 
 def test_detection_of_a_custom_check():
@@ -313,7 +313,7 @@ def test_detection_of_a_custom_check():
     # down: 6 + 2 + 2 * (1 + 2); up: 6 + 2
     assert detection_seconds(hc) == (14.0, 8.0)
     hc = build_health_check({'type': 'tcp', 'retries': 0}, 'ipv4', 'health_check')
-    assert detection_seconds(hc) == (1.7, 1.7)
+    assert detection_seconds(hc) == (1.6, 1.6)
 
 
 def test_defaults_are_not_modified_by_a_check():
