@@ -24,14 +24,15 @@ def pytest_configure(config):
 
 # Test files whose tests share one booted lab, by the lab they share. make test's two pytest-xdist
 # workers keep each lab's tests on one worker (LabScheduling below); other files spread file by file.
-# Within a seed lab the files run in this order: NAT first, on the hosts as they booted; the reset
-# proof after NAT on the same worker (it compares with NAT's first converge, fresh_converges["nat"]).
-# DR and TUN share a second seed lab, booted by the other worker, so the two run at once.
+# DR and TUN share a second seed lab, booted by the other worker, so the two seed labs run at once.
+# Within a group the files run in this order: NAT first, on the hosts as they booted; the reset proof
+# after NAT on the same worker (it compares with NAT's first converge, fresh_converges["nat"]). In one
+# process (no xdist) all four share one lab and run in this order, the reset proof after all three.
 LAB_GROUPS = {
     "tests/scenarios/test_nat_lab.py": "seed lab",
-    "tests/scenarios/test_seed_reset.py": "seed lab",
     "tests/scenarios/test_dr_lab.py": "seed lab b",
     "tests/scenarios/test_tun_lab.py": "seed lab b",
+    "tests/scenarios/test_seed_reset.py": "seed lab",
     "tests/integration/test_targets.py": "smoke lab",
     "tests/scenarios/test_molecule.py": "molecule",
     "tests/scenarios/test_harness_lifecycle.py": "lifecycle",
@@ -43,6 +44,7 @@ LAB_GROUPS = {
 # lab runs on one worker while the other runs the smoke lab and then seed lab b, and molecule goes
 # to whichever of the two frees up first (longest-processing-time-first).
 GROUP_ORDER = ("seed lab", "smoke lab", "seed lab b", "molecule", "lifecycle")
+SEED_GROUPS = ("seed lab", "seed lab b")
 
 
 def lab_group(nodeid):
@@ -51,10 +53,15 @@ def lab_group(nodeid):
     return LAB_GROUPS.get(path, path)
 
 
-def run_order(nodeid):
-    """Sort key: the groups in GROUP_ORDER, then the other files; within a group, LAB_GROUPS order."""
+def run_order(nodeid, one_process=False):
+    """Sort key: the groups in GROUP_ORDER, then the other files; within a group, LAB_GROUPS order.
+
+    one_process (no xdist): both seed groups run as one, on the one seed lab of the process.
+    """
     path = nodeid.split("::")[0]
     group = lab_group(nodeid)
+    if one_process and group in SEED_GROUPS:
+        group = SEED_GROUPS[0]
     files = list(LAB_GROUPS)
     return (GROUP_ORDER.index(group) if group in GROUP_ORDER else len(GROUP_ORDER),
             files.index(path) if path in files else 0)
@@ -83,8 +90,9 @@ def pytest_xdist_make_scheduler(config, log):
 
 def pytest_collection_modifyitems(items):
     """The lab groups first, longest first (GROUP_ORDER), each group's files in LAB_GROUPS order;
-    then the rest in collection order."""
-    items.sort(key=lambda item: run_order(item.nodeid))  # stable: file order within a module is kept
+    then the rest in collection order. Under xdist the workers collect, each with PYTEST_XDIST_WORKER."""
+    one_process = "PYTEST_XDIST_WORKER" not in os.environ
+    items.sort(key=lambda item: run_order(item.nodeid, one_process))  # stable: order within a module is kept
 
 
 class Lab:

@@ -64,16 +64,30 @@ ORDERED = ["tests/scenarios/test_nat_lab.py::test_a", "tests/scenarios/test_nat_
            "tests/unit/harness/test_phases.py::test_a", "tests/unit/test_x.py::test_b"]
 
 
-def test_collection_order_puts_the_longest_lab_groups_first_nat_before_the_reset_proof():
+class Item:
+    def __init__(self, nodeid):
+        self.nodeid = nodeid
+
+
+def test_collection_order_in_an_xdist_worker_puts_the_longest_lab_groups_first(monkeypatch):
     import conftest  # pylint: disable=import-outside-toplevel
-
-    class Item:
-        def __init__(self, nodeid):
-            self.nodeid = nodeid
-
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")
     items = [Item(nodeid) for nodeid in COLLECTED]
     conftest.pytest_collection_modifyitems(items)
     assert [item.nodeid for item in items] == ORDERED
+
+
+def test_collection_order_in_one_process_runs_the_reset_proof_after_nat_dr_and_tun(monkeypatch):
+    import conftest  # pylint: disable=import-outside-toplevel
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    items = [Item(nodeid) for nodeid in COLLECTED]
+    conftest.pytest_collection_modifyitems(items)
+    assert [item.nodeid for item in items][:9] == [
+        "tests/scenarios/test_nat_lab.py::test_a", "tests/scenarios/test_nat_lab.py::test_b",
+        "tests/scenarios/test_dr_lab.py::test_a", "tests/scenarios/test_dr_lab.py::test_b",
+        "tests/scenarios/test_tun_lab.py::test_a", "tests/scenarios/test_tun_lab.py::test_b",
+        "tests/scenarios/test_seed_reset.py::test_a",
+        "tests/integration/test_targets.py::test_target[a]", "tests/integration/test_targets.py::test_target[b]"]
 
 
 class FakeWorker:
