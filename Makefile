@@ -12,8 +12,9 @@ TOPOLOGY  ?= nat
 SCENARIO  ?= nat
 RELEASE   ?= bookworm
 REQUESTS  ?= 12
-# make test's pytest workers: the seed lab on one, unit, integration and molecule on the other
-# (tests/conftest.py's scheduler keeps each booted lab's tests on one worker).
+# make test's pytest workers: the seed lab (NAT, reset proof) on one, integration then a second seed
+# lab (DR, TUN) on the other, molecule and the rest to whichever is free first (tests/conftest.py's
+# scheduler keeps each booted lab's tests on one worker and starts the longest groups first).
 WORKERS   ?= 2
 APT_PKGS  := qemu-system-x86 qemu-utils mmdebstrap openssh-client e2fsprogs git shellcheck
 

@@ -2,8 +2,11 @@
 
 Tests in this module share the seed lab (booted once for NAT, DR and TUN, reset before each) and run
 in file order (pytest keeps it): the fresh-host check comes first, the reboot and the bad-input cases
-last. The first converge runs plain Ansible (AnsiballZ over pipelined SSH), what most users run; the
-rest run under the lab default, Mitogen.
+last. The two drain tests come before any test sends traffic through the VIP: a drain waits until the
+real server has no connections, closed ones included, and IPVS keeps a connection closed with FIN for
+2 minutes (TIME_WAIT), so after traffic each drain would wait out its timeout. The first converge
+runs plain Ansible (AnsiballZ over pipelined SSH), what most users run; the rest run under the lab
+default, Mitogen.
 """
 
 import collections
@@ -79,6 +82,182 @@ def test_real_servers_route_via_the_dip(nat, converged):
         assert nat.out(rs, "ip route show default").split()[:3] == ["default", "via", "192.168.4.54"]
 
 
+def test_drain_playbook_takes_one_real_server_out_at_a_time(nat, converged):
+    table_before = nat.out("director", "ipvsadm -S -n")
+    proc = nat.converge(play="playbooks/drain.yml",
+                        extra_vars={"drain_task_file": str(Path(__file__).parent / "files" / "drain_maintenance.yml"),
+                                    "drain_timeout": 20})[0]
+    assert proc.returncode == 0, proc.stdout[-20000:]
+    seen = {rs: nat.out(rs, "cat /tmp/drain-seen") for rs in ("rs1", "rs2")}
+    assert "-r 192.168.4.52:80 -m -w 0" in seen["rs1"] and "-r 192.168.4.53:80 -m -w 1" in seen["rs1"]
+    assert "-r 192.168.4.53:80 -m -w 0" in seen["rs2"] and "-r 192.168.4.52:80 -m -w 1" in seen["rs2"]
+    assert nat.out("director", "ipvsadm -S -n") == table_before
+
+
+def pool_inventory(tmp_path, hosts, extra_host_vars=None):
+    """An inventory that puts hosts in the group pool (host variables beyond those of the seed's hosts.yml)."""
+    path = tmp_path / ("pool-%s.yml" % "-".join(hosts or ["none"]))
+    path.write_text(yaml.safe_dump({"all": {"children": {"pool": {"hosts": {
+        h: (extra_host_vars or {}).get(h) for h in hosts}}}}}))
+    return path
+
+
+POOL_SERVICE = {"protocol": "tcp", "address": "192.168.2.54", "port": 80, "scheduler": "rr",
+                "real_servers_from_group": "pool"}
+
+
+BIG = "/var/www/html/big"
+ONLY_RS1 = ["-A -t 192.168.2.54:80 -s rr", "-a -t 192.168.2.54:80 -r 192.168.4.52:80 -m -w 1"]
+# Two downloads through the VIP (rr puts one on each real server), read slowly so they stay open until
+# /tmp/stop-held appears (240 s at most); then each is closed with a reset (SO_LINGER 0), so IPVS counts it
+# for 10 s (CLOSE) instead of 120 s (TIME_WAIT). Prints "open" once both are connected, "reset" at the end.
+HELD = """import os, socket, struct, sys, time
+socks = []
+for _ in range(2):
+    s = socket.create_connection(("192.168.2.54", 80), timeout=5)
+    s.sendall(b"GET /big HTTP/1.0\\r\\nHost: lab\\r\\n\\r\\n")
+    socks.append(s)
+    time.sleep(0.3)
+print("open", flush=True)
+deadline = time.time() + 240
+while time.time() < deadline and not os.path.exists("/tmp/stop-held"):
+    for s in socks:
+        s.settimeout(0.05)
+        try:
+            s.recv(1000)
+        except socket.timeout:
+            pass
+    time.sleep(0.5)
+for s in socks:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+print("reset", flush=True)
+"""
+# A request every 0.5 s through the whole change, until /tmp/stop appears (400 at most): who answered, NONE
+# for each that failed, one a line in /tmp/loop; "end" last. Each connection is closed with a reset once the
+# page is read, so IPVS counts it for 10 s (CLOSE), not 120 s (TIME_WAIT): the leaving real server's drain
+# then waits for the held downloads, not for 2 minutes of this loop's closed connections.
+LOOP = """import os, socket, struct, time
+try:
+    os.unlink("/tmp/stop")
+except FileNotFoundError:
+    pass
+time.sleep(1)
+with open("/tmp/loop", "w") as out:
+    for _ in range(400):
+        if os.path.exists("/tmp/stop"):
+            break
+        try:
+            s = socket.create_connection(("192.168.2.54", 80), timeout=3)
+            s.sendall(b"GET / HTTP/1.0\\r\\nHost: lab\\r\\n\\r\\n")
+            data = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close()
+            head, _, body = data.partition(b"\\r\\n\\r\\n")
+            out.write((body.decode().strip() if head.split(b" ")[1:2] == [b"200"] else "") or "NONE")
+        except OSError:
+            out.write("NONE")
+        out.write("\\n")
+        out.flush()
+        time.sleep(0.5)
+    out.write("end\\n")
+"""
+
+
+def background(nat, host, name, script, interpreter="sh"):
+    """Start a bounded script in a guest as /tmp/NAME, detached from the ssh session; output to /tmp/NAME.out."""
+    path = "/tmp/%s" % name
+    proc = nat.sh(host, "cat > %s" % path, stdin=script)
+    assert proc.returncode == 0, proc.stderr
+    nat.out(host, "rm -f %s.out; setsid nohup %s %s > %s.out 2>&1 < /dev/null &" % (path, interpreter, path, path))
+
+
+def rs2_entry(nat):
+    """rs2's line of the pool as the director lists it: [weight, active, inactive], or None once it left."""
+    for line in nat.out("director", "ipvsadm -Ln -t 192.168.2.54:80").splitlines():
+        fields = line.split()
+        if fields[:2] == ["->", "192.168.4.53:80"]:
+            return [int(v) for v in fields[3:6]]
+    return None
+
+
+def wait_for(what, probe, seconds):
+    """Poll probe() once a second until it returns something true; fail naming what after seconds."""
+    for dummy in range(seconds):
+        value = probe()
+        if value:
+            return value
+        time.sleep(1)
+    raise AssertionError("%s: not within %d s" % (what, seconds))
+
+
+def test_pool_from_group_grows_and_a_leaving_host_drains_before_it_leaves(nat, converged, tmp_path):
+    # The lab's own director_services already take their real servers from a group (realservers: rs1
+    # and rs2), so the converged director is where a pool of both stands: rs2 leaves from there, and
+    # joins again, which leaves the director as converged (no run to put it back unless this fails).
+    services = {"director_services": [POOL_SERVICE]}
+    converged_table = ONLY_RS1 + ["-a -t 192.168.2.54:80 -r 192.168.4.53:80 -m -w 1"]
+    if nat.out("director", "ipvsadm -S -n").splitlines() != converged_table:   # an earlier test left it changed
+        nat.converge_ok(limit="directors")
+    assert nat.out("director", "ipvsadm -S -n").splitlines() == converged_table
+
+    # rs2 leaves the group while a download from it is open: the run sets its weight to 0 and waits;
+    # only when the test resets that connection does the run go on and remove rs2.
+    for rs in ("rs1", "rs2"):
+        nat.out(rs, "(echo %s; head -c 2000000 /dev/zero) > %s" % (rs, BIG))
+    leaving = {}
+    passed = False
+    try:
+        nat.out("client", "rm -f /tmp/stop-held")
+        background(nat, "client", "held.py", HELD, interpreter="python3")
+        wait_for("both downloads open", lambda: nat.out("client", "cat /tmp/held.py.out").split()[:1] == ["open"], 30)
+        assert rs2_entry(nat)[1] >= 1, "the download to rs2 is not an active connection: %s" % rs2_entry(nat)
+        background(nat, "client", "loop.py", LOOP, interpreter="python3")
+        runner = threading.Thread(target=lambda: leaving.update(result=nat.converge(
+            extra_vars=dict(services, director_drain_timeout=300), limit="directors",
+            inventory=pool_inventory(tmp_path, ["rs1"]))))
+        runner.start()
+
+        def at_weight_zero():
+            entry = rs2_entry(nat)        # one read of the director's table per poll
+            return entry if entry and entry[0] == 0 else None
+
+        # bounded by the run's own pace on a loaded machine: it reaches ipvs_table within minutes
+        draining = wait_for("rs2 at weight 0", at_weight_zero, 300)
+        assert draining[1] >= 1, draining               # still holding the download
+        time.sleep(3)
+        assert runner.is_alive() and rs2_entry(nat)[:2] == [0, draining[1]], "the run did not wait for rs2"
+        nat.out("client", "touch /tmp/stop-held")
+        runner.join(300)
+        assert not runner.is_alive(), "the run did not end within 300 s of the reset"
+        proc = leaving["result"][0]
+        assert proc.returncode == 0, proc.stdout[-20000:]
+        assert nat.out("director", "ipvsadm -S -n").splitlines() == ONLY_RS1
+        nat.out("client", "touch /tmp/stop")
+        wait_for("the request loop ended", lambda: nat.out("client", "tail -n 1 /tmp/loop").strip() == "end", 10)
+        assert nat.out("client", "cat /tmp/held.py.out").split() == ["open", "reset"]
+        loop = nat.out("client", "cat /tmp/loop").split()
+        assert len(loop) > 10 and set(loop[:-1]) <= {"rs1", "rs2"}, loop     # no request failed
+        assert set(nat.requests(4)) == {"rs1"}
+
+        # rs2 joins the group: the next run adds it and it takes its share
+        nat.converge_ok(extra_vars=services, limit="directors", inventory=pool_inventory(tmp_path, ["rs1", "rs2"]))
+        assert collections.Counter(nat.requests(6)) == {"rs1": 3, "rs2": 3}
+        assert nat.out("director", "ipvsadm -S -n").splitlines() == converged_table
+        passed = True
+    finally:
+        nat.sh("client", "touch /tmp/stop-held /tmp/stop")
+        for rs in ("rs1", "rs2"):
+            nat.sh(rs, "rm -f %s" % BIG)
+        if not passed:
+            nat.converge_ok(limit="directors")
+
+
 def test_round_robin_alternates_the_two_pages(nat, converged):
     answers = nat.requests(10)
     assert sorted(set(answers)) == ["rs1", "rs2"], answers
@@ -111,18 +290,6 @@ def test_status_playbook_zeroes_the_counters_and_shows_every_real_server(nat, co
     nat.requests(4)
     stats = nat.service_stats()
     assert stats["conns"] == 4 and stats["inpkts"] > 0 and stats["outpkts"] > 0, stats
-
-
-def test_drain_playbook_takes_one_real_server_out_at_a_time(nat, converged):
-    table_before = nat.out("director", "ipvsadm -S -n")
-    proc = nat.converge(play="playbooks/drain.yml",
-                        extra_vars={"drain_task_file": str(Path(__file__).parent / "files" / "drain_maintenance.yml"),
-                                    "drain_timeout": 20})[0]
-    assert proc.returncode == 0, proc.stdout[-20000:]
-    seen = {rs: nat.out(rs, "cat /tmp/drain-seen") for rs in ("rs1", "rs2")}
-    assert "-r 192.168.4.52:80 -m -w 0" in seen["rs1"] and "-r 192.168.4.53:80 -m -w 1" in seen["rs1"]
-    assert "-r 192.168.4.53:80 -m -w 0" in seen["rs2"] and "-r 192.168.4.52:80 -m -w 1" in seen["rs2"]
-    assert nat.out("director", "ipvsadm -S -n") == table_before
 
 
 VIP_A, VIP_B = "192.168.4.201", "192.168.4.202"
@@ -168,18 +335,6 @@ def director_fingerprint(nat):
                                "md5sum /etc/ipvsadm.rules /etc/modules-load.d/* /etc/sysctl.d/* 2>&1")
 
 
-def pool_inventory(tmp_path, hosts, extra_host_vars=None):
-    """An inventory that puts hosts in the group pool (host variables beyond those of the seed's hosts.yml)."""
-    path = tmp_path / ("pool-%s.yml" % "-".join(hosts or ["none"]))
-    path.write_text(yaml.safe_dump({"all": {"children": {"pool": {"hosts": {
-        h: (extra_host_vars or {}).get(h) for h in hosts}}}}}))
-    return path
-
-
-POOL_SERVICE = {"protocol": "tcp", "address": "192.168.2.54", "port": 80, "scheduler": "rr",
-                "real_servers_from_group": "pool"}
-
-
 @pytest.mark.parametrize("case", ["no group", "empty group", "host without lvs_rip", "given twice", "no such interface"])
 def test_bad_pool_or_vip_input_names_the_parameter_and_changes_nothing(nat, converged, tmp_path, case):
     extra = {"director_services": [dict(POOL_SERVICE)]}
@@ -204,125 +359,6 @@ def test_bad_pool_or_vip_input_names_the_parameter_and_changes_nothing(nat, conv
     assert proc.returncode != 0
     assert expected in " ".join(proc.stdout.split()), proc.stdout[-3000:]
     assert director_fingerprint(nat) == before
-
-
-BIG = "/var/www/html/big"
-ONLY_RS1 = ["-A -t 192.168.2.54:80 -s rr", "-a -t 192.168.2.54:80 -r 192.168.4.52:80 -m -w 1"]
-# Two downloads through the VIP (rr puts one on each real server), read slowly so they stay open until
-# /tmp/stop-held appears (240 s at most); then each is closed with a reset (SO_LINGER 0), so IPVS counts it
-# for 10 s (CLOSE) instead of 120 s (TIME_WAIT). Prints "open" once both are connected, "reset" at the end.
-HELD = """import os, socket, struct, sys, time
-socks = []
-for _ in range(2):
-    s = socket.create_connection(("192.168.2.54", 80), timeout=5)
-    s.sendall(b"GET /big HTTP/1.0\\r\\nHost: lab\\r\\n\\r\\n")
-    socks.append(s)
-    time.sleep(0.3)
-print("open", flush=True)
-deadline = time.time() + 240
-while time.time() < deadline and not os.path.exists("/tmp/stop-held"):
-    for s in socks:
-        s.settimeout(0.05)
-        try:
-            s.recv(1000)
-        except socket.timeout:
-            pass
-    time.sleep(0.5)
-for s in socks:
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    s.close()
-print("reset", flush=True)
-"""
-# a request every 0.5 s through the whole change, until /tmp/stop appears (400 at most); NONE for each that failed
-LOOP = """rm -f /tmp/stop; sleep 1
-for i in $(seq 400); do
-  [ -e /tmp/stop ] && break
-  curl -s --max-time 3 http://192.168.2.54/ || echo NONE
-  sleep 0.5
-done > /tmp/loop
-echo end >> /tmp/loop
-"""
-
-
-def background(nat, host, name, script, interpreter="sh"):
-    """Start a bounded script in a guest as /tmp/NAME, detached from the ssh session; output to /tmp/NAME.out."""
-    path = "/tmp/%s" % name
-    proc = nat.sh(host, "cat > %s" % path, stdin=script)
-    assert proc.returncode == 0, proc.stderr
-    nat.out(host, "rm -f %s.out; setsid nohup %s %s > %s.out 2>&1 < /dev/null &" % (path, interpreter, path, path))
-
-
-def rs2_entry(nat):
-    """rs2's line of the pool as the director lists it: [weight, active, inactive], or None once it left."""
-    for line in nat.out("director", "ipvsadm -Ln -t 192.168.2.54:80").splitlines():
-        fields = line.split()
-        if fields[:2] == ["->", "192.168.4.53:80"]:
-            return [int(v) for v in fields[3:6]]
-    return None
-
-
-def wait_for(what, probe, seconds):
-    """Poll probe() once a second until it returns something true; fail naming what after seconds."""
-    for dummy in range(seconds):
-        value = probe()
-        if value:
-            return value
-        time.sleep(1)
-    raise AssertionError("%s: not within %d s" % (what, seconds))
-
-
-def test_pool_from_group_grows_and_a_leaving_host_drains_before_it_leaves(nat, converged, tmp_path):
-    services = {"director_services": [POOL_SERVICE]}
-    nat.converge_ok(extra_vars=services, limit="directors", inventory=pool_inventory(tmp_path, ["rs1"]))
-    assert nat.out("director", "ipvsadm -S -n").splitlines() == ONLY_RS1
-    assert set(nat.requests(4)) == {"rs1"}
-
-    # rs2 joins the group: the next run adds it and it takes its share
-    both = pool_inventory(tmp_path, ["rs1", "rs2"])
-    nat.converge_ok(extra_vars=services, limit="directors", inventory=both)
-    assert collections.Counter(nat.requests(6)) == {"rs1": 3, "rs2": 3}
-
-    # rs2 leaves the group while a download from it is open: the run sets its weight to 0 and waits;
-    # only when the test resets that connection does the run go on and remove rs2.
-    for rs in ("rs1", "rs2"):
-        nat.out(rs, "(echo %s; head -c 2000000 /dev/zero) > %s" % (rs, BIG))
-    leaving = {}
-    try:
-        nat.out("client", "rm -f /tmp/stop-held")
-        background(nat, "client", "held.py", HELD, interpreter="python3")
-        wait_for("both downloads open", lambda: nat.out("client", "cat /tmp/held.py.out").split()[:1] == ["open"], 30)
-        assert rs2_entry(nat)[1] >= 1, "the download to rs2 is not an active connection: %s" % rs2_entry(nat)
-        background(nat, "client", "loop", LOOP)
-        runner = threading.Thread(target=lambda: leaving.update(result=nat.converge(
-            extra_vars=dict(services, director_drain_timeout=300), limit="directors",
-            inventory=pool_inventory(tmp_path, ["rs1"]))))
-        runner.start()
-
-        def at_weight_zero():
-            entry = rs2_entry(nat)        # one read of the director's table per poll
-            return entry if entry and entry[0] == 0 else None
-
-        # bounded by the run's own pace on a loaded machine: it reaches ipvs_table within minutes
-        draining = wait_for("rs2 at weight 0", at_weight_zero, 300)
-        assert draining[1] >= 1, draining               # still holding the download
-        time.sleep(3)
-        assert runner.is_alive() and rs2_entry(nat)[:2] == [0, draining[1]], "the run did not wait for rs2"
-        nat.out("client", "touch /tmp/stop-held")
-        runner.join(300)
-        assert not runner.is_alive(), "the run did not end within 300 s of the reset"
-        proc = leaving["result"][0]
-        assert proc.returncode == 0, proc.stdout[-20000:]
-        assert nat.out("director", "ipvsadm -S -n").splitlines() == ONLY_RS1
-        nat.out("client", "touch /tmp/stop")
-        wait_for("the request loop ended", lambda: nat.out("client", "tail -n 1 /tmp/loop").strip() == "end", 10)
-        assert nat.out("client", "cat /tmp/held.py.out").split() == ["open", "reset"]
-        loop = nat.out("client", "cat /tmp/loop").split()
-        assert len(loop) > 10 and set(loop[:-1]) <= {"rs1", "rs2"}, loop     # no request failed
-    finally:
-        nat.sh("client", "touch /tmp/stop-held /tmp/stop")
-        for rs in ("rs1", "rs2"):
-            nat.sh(rs, "rm -f %s" % BIG)
-        nat.converge_ok(limit="directors")
 
 
 THRESHOLDS = "ipvsadm -Ln --thresholds -t 192.168.2.54:80"

@@ -1,7 +1,9 @@
 """The reset that lets NAT, DR and TUN share one booted seed lab returns the hosts to how they booted.
 
-Runs after the three labs (tests/conftest.py orders it): the hosts have been converged as
-NAT, DR and TUN, drained, rebooted and given bad input. After a reset, converging NAT from scratch must
+Runs after the labs that used its seed lab (tests/conftest.py orders it): in one pytest process after
+NAT, DR and TUN; under make test's two workers after NAT on the same worker (DR and TUN run on a second
+seed lab, whose every reset checks itself). Either way the hosts have been converged, drained, rebooted
+and given bad input. After a reset, converging NAT from scratch must
 change exactly the tasks that NAT's first converge changed on the freshly booted hosts.
 """
 
