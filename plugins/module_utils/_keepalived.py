@@ -95,6 +95,11 @@ def build_health_check(hc, family, where):
         _fail(where + '.port', 'does not apply to misc checks: the script decides what it probes')
     if out['path'] is not None and not out['path'].startswith('/'):
         _fail(where + '.path', 'must start with /, got %r' % out['path'])
+    for name in ('path', 'virtualhost'):
+        # unquoted in keepalived.conf: a space splits the value, and # or ! start a comment that
+        # keepalived --config-test does not report (it would check a shorter path)
+        if out[name] is not None and any(c in out[name] for c in ' \t#!'):
+            _fail('%s.%s' % (where, name), 'cannot contain spaces, # or !, got %r' % out[name])
     if out['digest'] is not None:
         digest = out['digest'].lower()
         if len(digest) != 32 or any(c not in '0123456789abcdef' for c in digest):

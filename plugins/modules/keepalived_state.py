@@ -50,10 +50,10 @@ options:
     default: true
   timeout:
     description:
-      - Seconds to wait for keepalived to report every declared service, for example just after a reload that added
-        one. The module fails, naming the missing services, when they do not appear in time.
+      - Seconds to wait until keepalived runs exactly the declared services, for example just after a reload that
+        added or removed one. The module fails, naming both sets, when they do not agree in time.
     type: float
-    default: 10
+    default: 30
 requirements:
   - keepalived 2.x running on the target with the declared services in its configuration, and C(ipvsadm).
 seealso:
@@ -174,7 +174,7 @@ def main():
         argument_spec=dict(
             services=dict(type='list', elements='dict', required=True),
             repair=dict(type='bool', default=True),
-            timeout=dict(type='float', default=10),
+            timeout=dict(type='float', default=30),
         ),
         supports_check_mode=True,
     )
@@ -192,13 +192,16 @@ def main():
         deadline = time.time() + module.params['timeout']
         while True:
             first = parse_check_dump(read_dump(pid))
-            missing = [svc for svc, hc, hooks in records if service_key(svc) not in first]
-            if missing and time.time() < deadline:
+            declared = set(service_key(svc) for svc, hc, hooks in records)
+            missing, extra = declared - set(first), set(first) - declared
+            # a reload just signalled may not be done: wait until keepalived runs exactly these services
+            if (missing or extra) and time.time() < deadline:
                 time.sleep(0.5)
                 continue
-            if missing:
-                raise IpvsError('keepalived does not run %s: is its configuration applied and reloaded?'
-                                % ', '.join(key_text(service_key(s)) for s in missing))
+            if missing or extra:
+                raise IpvsError('keepalived runs %s instead of the declared %s: is its configuration applied and '
+                                'reloaded?' % (', '.join(sorted(key_text(k) for k in first)) or 'nothing',
+                                               ', '.join(sorted(key_text(k) for k in declared))))
             fresh = ipvs.read_table()
             second = parse_check_dump(read_dump(pid))
             if states(first) == states(second):

@@ -160,8 +160,18 @@ def test_a_service_keepalived_does_not_run_fails_after_the_timeout(tmp_path, mon
     result, kernel, before = run(tmp_path, monkeypatch, capsys, [VS, RS2], Keepalived(BOTH_UP),
                                  args={'services': [SERVICE, other], 'timeout': 2})
     assert result['failed']
-    assert result['msg'] == ('keepalived does not run tcp 192.168.2.54:8080: is its configuration applied and '
-                             'reloaded?')
+    assert result['msg'] == ('keepalived runs tcp 192.168.2.54:80 instead of the declared tcp 192.168.2.54:80, '
+                             'tcp 192.168.2.54:8080: is its configuration applied and reloaded?')
+    assert kernel.rules() == before and kernel.restores == []
+
+
+def test_a_service_keepalived_still_runs_but_is_not_declared_fails_after_the_timeout(tmp_path, monkeypatch, capsys):
+    # what keepalived shows until it has processed a reload that removed a service
+    result, kernel, before = run(tmp_path, monkeypatch, capsys, [VS, RS2], Keepalived(BOTH_UP),
+                                 args={'services': [dict(SERVICE, port=8080)], 'timeout': 1})
+    assert result['failed']
+    assert result['msg'] == ('keepalived runs tcp 192.168.2.54:80 instead of the declared tcp 192.168.2.54:8080: '
+                             'is its configuration applied and reloaded?')
     assert kernel.rules() == before and kernel.restores == []
 
 
