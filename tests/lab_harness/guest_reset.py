@@ -190,8 +190,11 @@ def reset():
     with open(PRINT) as handle:
         base = json.load(handle)
     for name, state in units().items():
-        if state.split("/")[0] == "active" and base["units"].get(name, "").split("/")[0] != "active":
+        was = base["units"].get(name, "").split("/")[0]
+        if state.split("/")[0] == "active" and was != "active":
             run("systemctl", "stop", name)
+        elif state.split("/")[0] == "failed" and was != "failed":
+            run("systemctl", "reset-failed", name)   # a unit a test left failed (keepalived, say)
     if os.path.exists("/proc/net/ip_vs"):
         run("ipvsadm", "-C")
         run("ipvsadm", "--stop-daemon", "master")
