@@ -118,8 +118,14 @@ def test_what_was_deleted_by_hand_comes_back_on_the_next_run_as_check_mode_predi
 
 def test_a_director_reboot_brings_back_checking_and_the_table(nat, converged):
     nat.reboot("director")
+    # keepalived starts after network-online.target, which can take a while on a loaded machine
+    try:
+        wait_pool(nat, "the table after the reboot", lambda p: p == {RS1: 1, RS2: 1}, 180)
+    except AssertionError:
+        print(nat.sh("director", "systemctl status keepalived --no-pager; journalctl -b -u keepalived --no-pager | tail -20; "
+                                 "systemd-analyze critical-chain keepalived.service").stdout)
+        raise
     assert nat.out("director", "systemctl is-active keepalived").strip() == "active"
-    wait_pool(nat, "the table after the reboot", lambda p: p == {RS1: 1, RS2: 1}, 60)
     nat.out("rs1", "systemctl kill apache2")
     try:
         wait_pool(nat, "rs1 out after the reboot", lambda p: p == {RS2: 1}, 10)
