@@ -214,6 +214,15 @@ def report(timeline):
     return "\n".join(lines)
 
 
+def assert_detected(timeline, limit=3.0):
+    """The seed's checker scenario held: the server left and returned within limit seconds each, no request
+    failed after it left, and it answered again after it returned."""
+    assert timeline["down_seconds"] is not None and timeline["down_seconds"] <= limit, report(timeline)
+    assert timeline["up_seconds"] is not None and timeline["up_seconds"] <= limit, report(timeline)
+    assert failures_after(timeline, timeline["left"]) == []
+    assert answered_by(timeline, timeline["server"], timeline["back"])
+
+
 def failures_after(timeline, moment):
     """The requests sent after moment (director clock) that failed."""
     return [r for r in timeline["requests"] if r[0] > moment and r[2].startswith("FAILED")]
