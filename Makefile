@@ -117,7 +117,7 @@ lab-down: venv ## Tear down every lab of this cache
 lab-status: venv ## List running labs
 	$(LAB) status
 
-lab: deps venv image ## Build the image, boot the SCENARIO lab (nat, dr or tun), converge it, show traffic via the VIP
+lab: deps venv image ## Build the image, boot the SCENARIO lab (nat, dr, tun, or ha: two directors, failover), converge it, show traffic via the VIP
 	$(PY) tests/lab_harness/demo.py $(SCENARIO) --requests $(REQUESTS)
 
 bench: deps venv image ## Benchmark ipvs_table against ipvsadm in a lab guest

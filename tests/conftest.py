@@ -35,6 +35,8 @@ LAB_GROUPS = {
     "tests/scenarios/test_tun_lab.py": "seed lab b",
     "tests/scenarios/test_health_dr.py": "seed lab b",
     "tests/scenarios/test_seed_reset.py": "seed lab",
+    "tests/scenarios/test_ha_dr.py": "ha lab",
+    "tests/scenarios/test_ha_nat.py": "ha lab",
     "tests/integration/test_targets.py": "smoke lab",
     "tests/scenarios/test_molecule.py": "molecule",
     "tests/scenarios/test_harness_lifecycle.py": "lifecycle",
@@ -45,7 +47,7 @@ LAB_GROUPS = {
 # first two to the two workers and each later one to whichever worker runs out first, so the seed
 # lab runs on one worker while the other runs the smoke lab and then seed lab b, and molecule goes
 # to whichever of the two frees up first (longest-processing-time-first).
-GROUP_ORDER = ("seed lab", "smoke lab", "seed lab b", "molecule", "lifecycle")
+GROUP_ORDER = ("seed lab", "smoke lab", "ha lab", "seed lab b", "molecule", "lifecycle")
 SEED_GROUPS = ("seed lab", "seed lab b")
 
 
@@ -214,3 +216,33 @@ def smoke_lab():
     """Inventory path of a one-guest lab (host 'smoke', group lab_guests)."""
     for lab in _boot("smoke", "LVSLAB_SMOKE_RUN"):
         yield lab.inventory
+
+
+@pytest.fixture(scope="session")
+def ha_lab():
+    """The ha topology (client, director1, director2, rs1, rs2), booted once per process for the director HA
+    scenarios (LAB_GROUPS "ha lab"); LVSLAB_HA_RUN=NAME uses an already booted run instead."""
+    yield from _boot("ha", "LVSLAB_HA_RUN", "boot ha")
+
+
+@pytest.fixture(scope="module")
+def ha_cluster(ha_lab):
+    """ha_cluster("ha_dr"|"ha_nat", health_checks=False): the ha lab's hosts as they booted, and a Cluster on them.
+
+    A guest a test powered off (failover) is started again first, so the reset finds every host.
+    """
+    def make(scenario, health_checks=False):
+        cluster = Cluster(scenario, ha_lab, health_checks=health_checks)
+        for name, alive in vm.status_alive(cluster.state).items():
+            if not alive:
+                vm.power_on(cluster.state, name)
+        if ha_lab.untouched:
+            ha_lab.untouched = False
+            with timed("reset"):
+                cluster.snapshot()
+            return cluster
+        with timed("reset"):
+            cluster.snapshot()
+            cluster.reset()
+        return cluster
+    return make

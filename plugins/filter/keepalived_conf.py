@@ -34,6 +34,12 @@ options:
     description: A comment line put first.
     type: str
     default: ''
+  vrrp:
+    description:
+      - For director HA, the record of P(lvs.cluster.vrrp_instance#filter). Adds a C(vrrp_instance) that holds the VIPs,
+        with an optional C(vrrp_script). The IPVS sync daemons are not keepalived's (the director role starts them).
+    type: dict
+    version_added: 0.3.0
 """
 
 EXAMPLES = r"""
@@ -56,12 +62,12 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.lvs.cluster.plugins.module_utils._keepalived import render_config
 
 
-def keepalived_conf(checked, script_user='keepalived_script', header=''):
+def keepalived_conf(checked, script_user='keepalived_script', header='', vrrp=None):
     """records | lvs.cluster.keepalived_conf: the keepalived.conf text."""
     if not isinstance(checked, list):
         raise AnsibleFilterError('keepalived_conf takes the keepalived list of lvs.cluster.service_owners')
     try:
-        return render_config(checked, script_user=script_user, header=header)
+        return render_config(checked, script_user=script_user, header=header, vrrp=vrrp or None)
     except (KeyError, TypeError) as e:
         raise AnsibleFilterError('keepalived_conf: not a record of lvs.cluster.service_owners: %s' % e)
 

@@ -12,6 +12,7 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import ipaddress
 import math
 
 from ansible.module_utils.six import string_types
@@ -307,14 +308,216 @@ def render_virtual_server(svc):
     return lines + ['    ' + line for line in body] + ['}']
 
 
-def render_config(checked, script_user='keepalived_script', header='', extra_global=()):
-    """The whole keepalived.conf for the checked services (records of split_services)."""
+def render_config(checked, script_user='keepalived_script', header='', extra_global=(), vrrp=None):
+    """The whole keepalived.conf for the checked services (records of split_services) and, for
+    director HA, the VRRP instance and sync daemon of a build_vrrp record."""
     lines = [header] if header else []
+    glob, blocks = render_vrrp(vrrp) if vrrp else ([], [])
     lines += ['global_defs {', '    enable_script_security', '    script_user %s' % script_user]
-    lines += ['    ' + line for line in extra_global] + ['}']
+    lines += ['    ' + line for line in list(extra_global) + glob] + ['}']
+    if blocks:
+        lines += [''] + blocks
     keyed = dict(((svc['protocol'] or '', svc['address'] or '', svc['port'] or 0, svc['fwmark'] or 0), svc)
                  for svc in checked)
     for key in sorted_keys(keyed):
         lines.append('')
         lines += render_virtual_server(keyed[key])
     return '\n'.join(lines) + '\n'
+
+
+# Director HA: one VRRP instance holds the VIPs (the director's VIP unit steps aside), the IPVS sync
+# daemons (master and backup on every director, started at boot before keepalived) copy connections.
+# The defaults do not preempt: a rebooted former master stays backup, so connections
+# synced to the new master are never broken by a failback.
+VRRP_KEYS = ('interface', 'virtual_router_id', 'group', 'advert_int', 'version', 'preempt', 'preempt_delay',
+             'unicast_peers', 'unicast_src_ip', 'authentication', 'track_interfaces', 'track_script',
+             'sync_interface', 'sync_id', 'garp_master_refresh')
+VRRP_DEFAULTS = {'group': 'directors', 'advert_int': 1.0, 'version': 3, 'preempt': False, 'preempt_delay': 0,
+                 'unicast_peers': [], 'unicast_src_ip': None, 'authentication': None, 'track_interfaces': [],
+                 'track_script': None, 'sync_interface': None, 'sync_id': None, 'garp_master_refresh': 0}
+TRACK_SCRIPT_KEYS = ('script', 'interval', 'timeout', 'weight', 'fall', 'rise')
+AUTH_TYPES = ('PASS', 'AH')
+# Derived priorities: the first director of the group 200, each next one 10 less.
+PRIORITY_TOP, PRIORITY_STEP = 200, 10
+
+
+def _ip(value, where):
+    try:
+        return ipaddress.ip_address(u'%s' % (value,))
+    except ValueError:
+        _fail(where, 'must be a plain IP address, got %r' % (value,))
+
+
+def _ifname(value, where):
+    if not isinstance(value, string_types) or not value or any(c in value for c in ' \t\n"{}#!/'):
+        _fail(where, 'must be an interface name, got %r' % (value,))
+    return value
+
+
+def derive_priority(hosts, host, priority=None):
+    """A host's VRRP priority: its own when given, else by its place in the HA group's host list."""
+    if priority is not None:
+        return priority
+    if host not in hosts:
+        return None
+    return max(1, PRIORITY_TOP - PRIORITY_STEP * list(hosts).index(host))
+
+
+def build_vrrp(ha, vips, priority, where='director_ha', networks=None):
+    """Validate director_ha for one director; return the canonical VRRP record.
+
+    vips: director_vips ({address, interface, prefix}); priority: this host's (1-254), already derived;
+    networks: {interface: [ipaddress.ip_interface, ...]} of this host, to check each VIP is on the
+    network of its interface (None skips that check).
+    """
+    if not isinstance(ha, dict):
+        _fail(where, 'must be a dict, got %s' % type(ha).__name__)
+    unknown = sorted(set(ha) - set(VRRP_KEYS))
+    if unknown:
+        _fail(where, 'unknown option(s) %s (known: %s)' % (', '.join(unknown), ', '.join(VRRP_KEYS)))
+    out = dict((k, ha.get(k) if ha.get(k) is not None else VRRP_DEFAULTS.get(k)) for k in VRRP_KEYS)
+    out['interface'] = _ifname(ha.get('interface'), where + '.interface')
+    vrid = ha.get('virtual_router_id')
+    if isinstance(vrid, bool) or not isinstance(vrid, int) or not 1 <= vrid <= 255:
+        _fail(where + '.virtual_router_id', 'must be an integer from 1 to 255, got %r' % (vrid,))
+    if out['version'] not in (2, 3):
+        _fail(where + '.version', 'must be 2 or 3, got %r' % (out['version'],))
+    advert = _number(out, where, 'advert_int', low=0.01)
+    if out['version'] == 2 and advert != int(advert):
+        _fail(where + '.advert_int', 'VRRP version 2 adverts in whole seconds, got %g (use version 3)' % advert)
+    if advert > 255:
+        _fail(where + '.advert_int', 'must be at most 255 seconds, got %g' % advert)
+    out['advert_int'] = advert
+    if isinstance(priority, bool) or not isinstance(priority, int) or not 1 <= priority <= 254:
+        _fail('director_ha_priority', 'must be an integer from 1 to 254 (255 is reserved for an address owner), '
+              'got %r' % (priority,))
+    out['priority'] = priority
+    if not isinstance(out['preempt'], bool):
+        _fail(where + '.preempt', 'must be true or false, got %r' % (out['preempt'],))
+    delay = _number(out, where, 'preempt_delay', integer=True)
+    if delay > 1000:
+        _fail(where + '.preempt_delay', 'must be at most 1000 seconds (keepalived), got %d' % delay)
+    if delay and not out['preempt']:
+        _fail(where + '.preempt_delay', 'applies only with preempt: true (the default never preempts)')
+    out['preempt_delay'] = delay
+    for name in ('unicast_peers', 'track_interfaces'):
+        if not isinstance(out[name], list):
+            _fail('%s.%s' % (where, name), 'must be a list, got %s' % type(out[name]).__name__)
+    out['unicast_peers'] = [str(_ip(p, '%s.unicast_peers[%d]' % (where, i))) for i, p in enumerate(out['unicast_peers'])]
+    if out['unicast_src_ip'] is not None:
+        if not out['unicast_peers']:
+            _fail(where + '.unicast_src_ip', 'applies only with unicast_peers')
+        out['unicast_src_ip'] = str(_ip(out['unicast_src_ip'], where + '.unicast_src_ip'))
+    out['track_interfaces'] = [_ifname(i, '%s.track_interfaces[%d]' % (where, n)) for n, i in enumerate(out['track_interfaces'])]
+    auth = out['authentication']
+    if auth is not None:
+        if not isinstance(auth, dict) or set(auth) - {'type', 'password'} or not auth.get('password'):
+            _fail(where + '.authentication', 'must be {type: PASS or AH, password: ...}')
+        kind = auth.get('type') or 'PASS'
+        if kind not in AUTH_TYPES:
+            _fail(where + '.authentication.type', 'must be PASS or AH, got %r' % (kind,))
+        if out['version'] != 2:
+            _fail(where + '.authentication', 'VRRP version 3 has no authentication (keepalived ignores it): '
+                  'set version: 2, or drop it')
+        password = auth['password']
+        if not isinstance(password, string_types) or len(password) > 8 or any(c in password for c in ' \t\n"#!'):
+            # keepalived keeps the first 8 characters of auth_pass
+            _fail(where + '.authentication.password', 'must be 1 to 8 characters without spaces, quotes, # or !')
+        out['authentication'] = {'type': kind, 'password': password}
+    script = out['track_script']
+    if script is not None:
+        if not isinstance(script, dict) or set(script) - set(TRACK_SCRIPT_KEYS):
+            _fail(where + '.track_script', 'must be a dict of %s' % ', '.join(TRACK_SCRIPT_KEYS))
+        canon = {'script': _text(script, where + '.track_script', 'script')}
+        if not canon['script']:
+            _fail(where + '.track_script.script', 'is required (the command whose exit code 0 means healthy)')
+        canon['interval'] = _number(dict(script, interval=script.get('interval', 1)), where + '.track_script',
+                                    'interval', integer=True, low=1)
+        canon['timeout'] = _number(dict(script, timeout=script.get('timeout', canon['interval'])),
+                                   where + '.track_script', 'timeout', integer=True, low=1)
+        weight = script.get('weight', 0)
+        if isinstance(weight, bool) or not isinstance(weight, int) or not -253 <= weight <= 253:
+            _fail(where + '.track_script.weight', 'must be an integer from -253 to 253 (0: a failure means FAULT), '
+                  'got %r' % (weight,))
+        canon['weight'] = weight
+        for name in ('fall', 'rise'):
+            canon[name] = _number(dict(script, **{name: script.get(name, 1)}), where + '.track_script', name,
+                                  integer=True, low=1)
+        out['track_script'] = canon
+    out['sync_interface'] = _ifname(out['sync_interface'] or out['interface'], where + '.sync_interface')
+    sync_id = out['sync_id'] if out['sync_id'] is not None else vrid
+    if isinstance(sync_id, bool) or not isinstance(sync_id, int) or not 0 <= sync_id <= 255:
+        _fail(where + '.sync_id', 'must be an integer from 0 to 255, got %r' % (sync_id,))
+    out['sync_id'] = sync_id
+    out['garp_master_refresh'] = _number(out, where, 'garp_master_refresh', integer=True)
+    if not isinstance(out['group'], string_types) or not out['group']:
+        _fail(where + '.group', 'must be the name of the inventory group of the directors that share the VIPs')
+    addresses = []
+    for index, vip in enumerate(vips or []):
+        at = 'director_vips[%d]' % index
+        address = _ip(vip.get('address'), at + '.address')
+        interface = _ifname(vip.get('interface'), at + '.interface')
+        prefix = vip.get('prefix') or (32 if address.version == 4 else 128)
+        if networks is not None:
+            own = [net for net in networks.get(interface, []) if net.version == address.version]
+            if not any(address in net.network for net in own):
+                _fail(at, '%s is not on the network of %s (%s): VRRP can only move an address within the network '
+                      'of its interface, where the peers and clients learn it from a gratuitous ARP'
+                      % (address, interface, ', '.join(str(net.network) for net in own) or 'no address'))
+        addresses.append({'address': str(address), 'interface': interface, 'prefix': int(prefix)})
+    if not addresses:
+        _fail('director_vips', 'director_ha needs at least one VIP for VRRP to hold')
+    out['vips'] = addresses
+    out['virtual_router_id'] = vrid
+    out['name'] = 'lvs_cluster_%d' % vrid
+    return out
+
+
+def render_vrrp(vrrp):
+    """(global_defs lines, top-level block lines) of a build_vrrp record. The sync daemons are not
+    keepalived's (sync_daemon_argv): keepalived 2.2.7 started none for lvs_sync_daemon without an
+    instance (measured on the lab's Debian 12), and with one it runs only the daemon of its state."""
+    glob = []
+    if vrrp['garp_master_refresh']:
+        glob.append('vrrp_garp_master_refresh %d' % vrrp['garp_master_refresh'])
+    lines = []
+    script = vrrp['track_script']
+    if script:
+        lines += ['vrrp_script %s_check {' % vrrp['name'], '    script %s' % _quoted(script['script'])]
+        lines += ['    %s %d' % (k, script[k]) for k in ('interval', 'timeout', 'weight', 'fall', 'rise')] + ['}', '']
+    # Both start BACKUP: nopreempt and preempt_delay only work from BACKUP, and the one with the
+    # highest priority becomes master after one Master_Down_Interval.
+    body = ['state BACKUP', 'interface %s' % vrrp['interface'], 'virtual_router_id %d' % vrrp['virtual_router_id'],
+            'priority %d' % vrrp['priority'], 'advert_int %s' % _num(vrrp['advert_int']), 'version %d' % vrrp['version']]
+    if not vrrp['preempt']:
+        body.append('nopreempt')
+    elif vrrp['preempt_delay']:
+        body.append('preempt_delay %d' % vrrp['preempt_delay'])
+    if vrrp['unicast_peers']:
+        if vrrp['unicast_src_ip']:
+            body.append('unicast_src_ip %s' % vrrp['unicast_src_ip'])
+        body += ['unicast_peer {'] + ['    %s' % p for p in vrrp['unicast_peers']] + ['}']
+    if vrrp['authentication']:
+        auth = vrrp['authentication']
+        body += ['authentication {', '    auth_type %s' % auth['type'], '    auth_pass %s' % auth['password'], '}']
+    if vrrp['track_interfaces']:
+        body += ['track_interface {'] + ['    %s' % i for i in vrrp['track_interfaces']] + ['}']
+    if script:
+        body += ['track_script {', '    %s_check' % vrrp['name'], '}']
+    body += ['virtual_ipaddress {']
+    body += ['    %s/%d dev %s' % (v['address'], v['prefix'], v['interface']) for v in vrrp['vips']] + ['}']
+    lines += ['vrrp_instance %s {' % vrrp['name']] + ['    ' + line for line in body] + ['}']
+    return glob, lines
+
+
+def sync_daemon_argv(vrrp):
+    """The ipvsadm commands that start both sync daemons of a build_vrrp record, and the lines
+    "ipvsadm -L --daemon" starts with when they run. Both run on every director: the master daemon sends
+    the connections this director schedules, the backup daemon receives the peer's, so connections
+    survive a failover and a failback alike. The kernel needs the interface given (measured)."""
+    start = [['ipvsadm', '--start-daemon', state, '--mcast-interface', vrrp['sync_interface'],
+              '--syncid', str(vrrp['sync_id'])] for state in ('master', 'backup')]
+    # ipvsadm 1.31 goes on with ", maxlen=1472, group=224.0.0.81, port=8848, ttl=1)"
+    running = ['%s sync daemon (mcast=%s, syncid=%d,' % (state, vrrp['sync_interface'], vrrp['sync_id'])
+               for state in ('master', 'backup')]
+    return start, running

@@ -17,7 +17,16 @@ LABS = {
     "nat": ("inventories/nat_lab", "playbooks/nat_lab.yml", "192.168.2.54"),
     "dr": ("inventories/dr_lab", "playbooks/dr_lab.yml", "192.168.4.253"),
     "tun": ("inventories/tun_lab", "playbooks/tun_lab.yml", "192.168.4.253"),
+    # the ha topology's two directors (director1, director2), DR or NAT
+    "ha_dr": ("inventories/ha_lab", "playbooks/ha_lab.yml", "192.168.4.253"),
+    "ha_nat": ("inventories/ha_lab", "playbooks/ha_lab.yml", "192.168.2.253"),
 }
+# extra variables a scenario always converges with
+LAB_VARS = {"ha_nat": {"lab_forwarding": "nat"}}
+# the topology each scenario boots: the seed's own labs have one each (the seed topology holds them
+# all), the HA scenarios share the ha topology
+TOPOLOGIES = {"ha_dr": "ha", "ha_nat": "ha"}
+SEED_SCENARIOS = tuple(sorted(set(LABS) - set(TOPOLOGIES)))
 
 
 class Cluster:
@@ -40,8 +49,9 @@ class Cluster:
         """
         inventories = [playbook.REPO / self.inventory] + ([inventory] if inventory else [])
         inventories.append("%s/inventory.yml" % self.state["dir"])
+        extra_vars = dict(LAB_VARS.get(self.scenario, {}), **(extra_vars or {}))
         if not self.health_checks:
-            extra_vars = dict({"lab_health_check": None}, **(extra_vars or {}))
+            extra_vars = dict({"lab_health_check": None}, **extra_vars)
         return playbook.run_playbook(inventories, playbook.REPO / (play or self.playbook), extra_vars=extra_vars,
                                      check=check, limit=limit, strategy_name=strategy)
 

@@ -4,12 +4,17 @@ On NAT and DR (whose inventories turn keepalived's health checks on), the checke
 bounded load (120 requests, one every 0.2 s) the web server on rs1 is killed and started again, and the timeline
 shows who answered each request, when rs1 left the pool and when it came back.
 
-python tests/lab_harness/demo.py nat|dr|tun [--requests N] [--release bookworm|trixie]
+`make lab SCENARIO=ha` (ha_dr; ha_nat for NAT) boots two directors that share the VIP by VRRP, then powers the
+master off under bounded load and prints the timeline: requests per second, which director served, the gap, and a
+download opened before the failure that completes after it.
+
+python tests/lab_harness/demo.py nat|dr|tun|ha|ha_dr|ha_nat [--requests N] [--release bookworm|trixie]
 The lab stays up at the end so it can be explored; the last lines say how to log in and tear down.
 """
 
 import argparse
 import collections
+import json
 import subprocess
 import sys
 import time
@@ -18,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lab_harness import checker, image, playbook, topology, vm  # noqa: E402
-from lab_harness.cluster import LABS, Cluster  # noqa: E402
+from lab_harness import checker, failover, image, playbook, topology, vm  # noqa: E402
+from lab_harness.cluster import LAB_VARS, LABS, TOPOLOGIES, Cluster  # noqa: E402
 from lab_harness.progress import Timer, say  # noqa: E402
 
 MAX_REQUESTS = 500
@@ -42,7 +47,7 @@ def converge(state, scenario):
     # connection details (127.0.0.1 and the forwarded SSH port) over the seed's addresses.
     argv = [str(Path(sys.executable).parent / "ansible-playbook"),
             "-i", str(playbook.REPO / seed_inventory), "-i", str(Path(state["dir"]) / "inventory.yml"),
-            str(playbook.REPO / play)]
+            str(playbook.REPO / play), "-e", json.dumps(LAB_VARS.get(scenario, {}))]
     with Timer("converging with %s" % play):
         proc = subprocess.run(argv, env=playbook.environment(), check=False)
     if proc.returncode != 0:
@@ -83,19 +88,41 @@ def health_check_demo(run_id, scenario):
     return timeline["left"] is not None and timeline["back"] is not None
 
 
+def ha_demo(run_id, scenario):
+    """Power the VRRP master off under load; prints the timeline. True if the gap was at most 4 s and the
+    download opened before the failure completed intact."""
+    cluster = Cluster(scenario, types.SimpleNamespace(run_id=run_id), health_checks=True)
+    for rs in ("rs1", "rs2"):
+        cluster.out(rs, failover.MAKE_BIG)
+    master = failover.wait_for("one director holds the VIP", lambda: failover.master(cluster) or None, 60)
+    print("\nDirector HA: %s holds the VIP %s; powering it off under load" % (master[0], cluster.vip))
+    with Timer("failover scenario"):
+        timeline = failover.run(cluster, master[0], "eth2" if scenario == "ha_nat" else "eth1")
+    print(failover.report(timeline))
+    found, dl = failover.measure(timeline), timeline["download"]
+    intact = dl.get("error") is None and dl.get("sha256") == failover.expected_sha256()
+    print("Failover: gap %s s; the download opened before the failure %s" % (
+        found["gap"], "completed intact" if intact else "broke: %s" % dl.get("error")))
+    print("Power %s on again: PYTHONPATH=tests .venv/bin/python -c \"from lab_harness import vm; "
+          "vm.power_on(vm.find_run('%s'), '%s')\"" % (master[0], run_id, master[0]))
+    return found["gap"] is not None and found["gap"] <= 4.0 and intact
+
+
 def _seconds(value):
     return "never (not seen)" if value is None else "%.2f s" % value
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("scenario", choices=sorted(LABS))
+    parser.add_argument("scenario", choices=sorted(LABS) + ["ha"])
     parser.add_argument("--requests", type=int, default=12)
     parser.add_argument("--release", default=image.DEFAULT_RELEASE, choices=image.RELEASES)
     args = parser.parse_args(argv)
     if not 1 <= args.requests <= MAX_REQUESTS:
         parser.error("--requests must be from 1 to %d" % MAX_REQUESTS)
-    topo_name, vip = args.scenario, LABS[args.scenario][2]
+    if args.scenario == "ha":
+        args.scenario = "ha_dr"
+    topo_name, vip = TOPOLOGIES.get(args.scenario, args.scenario), LABS[args.scenario][2]
     started = time.monotonic()
     run_id = "lab-%s" % args.scenario
     state = running_lab(run_id)
@@ -109,10 +136,14 @@ def main(argv=None):
     show(answers, vip)
     # The kernel folds per-CPU counters into the totals every 2 s; wait for the last requests.
     time.sleep(2.5)
-    stats = subprocess.run(vm.ssh_argv(state, "director", ["ipvsadm -Ln --stats"]), capture_output=True,
-                           text=True, check=False, timeout=60)
-    print("\nOn the director, ipvsadm -Ln --stats:\n" + stats.stdout)
-    checked = health_check_demo(run_id, args.scenario) if args.scenario in CHECKED else True
+    for director in [h for h in state["hosts"] if h.startswith("director")]:
+        stats = subprocess.run(vm.ssh_argv(state, director, ["ipvsadm -Ln --stats"]), capture_output=True,
+                               text=True, check=False, timeout=60)
+        print("\nOn %s, ipvsadm -Ln --stats:\n%s" % (director, stats.stdout))
+    if args.scenario in TOPOLOGIES:
+        checked = ha_demo(run_id, args.scenario)
+    else:
+        checked = health_check_demo(run_id, args.scenario) if args.scenario in CHECKED else True
     say("make lab (%s) finished in %.0f s" % (args.scenario, time.monotonic() - started))
     print("Log in:    PYTHONPATH=tests .venv/bin/python -m lab_harness ssh --run %s director   (or client, rs1, rs2)" % run_id)
     print("Tear down: make lab-down")

@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from lab_harness import playbook, topology, vm
-from lab_harness.cluster import LABS
+from lab_harness.cluster import LABS, TOPOLOGIES
 
 GOOD = """
 networks:
@@ -50,7 +50,7 @@ def test_nat_topology_has_the_seed_addresses():
 def test_seed_inventory_matches_its_topology(scenario):
     """The seed inventory's hosts, groups and addresses are those the harness boots for its scenario."""
     seed = yaml.safe_load((playbook.REPO / LABS[scenario][0] / "hosts.yml").read_text())
-    topo = topology.resolve(scenario)
+    topo = topology.resolve(TOPOLOGIES.get(scenario, scenario))
     booted = {h.name: ({str(a.ip) for n in h.nics for a in n.addresses}, set(h.groups)) for h in topo.hosts}
     seen = set()
     for group, body in seed["all"]["children"].items():
