@@ -94,7 +94,7 @@ def test_the_old_master_boots_again_and_stays_backup(ha, converged):
         # one connection, opened before the old master boots, read slowly (2.5 KB/s) until the checks below
         # are done, then at full speed; at most 420 s
         proc = ha.sh("client", failover.client_args(VIP, 1, 0.2, 512, 0.2, 0, 420), timeout=480, stdin=failover.CLIENT)
-        result.update(json.loads(proc.stdout))
+        result.update(json.loads(proc.stdout.split("RESULT ", 1)[1]))
 
     thread = threading.Thread(target=download)
     thread.start()
