@@ -51,9 +51,19 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  drain_timeout:
+    description:
+      - IPVS drops the packets of a connection whose service is deleted. So once new connections go elsewhere (to
+        the bridge with O(state=present), back to the service with O(state=absent)), the module waits up to this
+        many seconds until the service about to be deleted has no active (established) connection left.
+      - The wait ends at once when there is none; V(0) does not wait.
+    type: float
+    default: 10
 requirements:
   - C(ipvsadm), and C(nft) (nftables) when a service is bridged. keepalived 2.x; when it does not run, nothing is bridged.
 notes:
+  - A connection that outlives O(drain_timeout), a long keep-alive connection for example, ends when its service is
+    deleted, as it does when keepalived deletes a service without a bridge.
   - While a bridge is up, the nftables rule sets the firewall mark of the service's new packets, replacing any mark
     set before it at the same hook priority.
   - With C(net.ipv4.vs.expire_nodest_conn=1) a connection whose real server leaves its service is dropped at its
@@ -100,12 +110,19 @@ bridges:
       description: A selector of the bridge for M(lvs.cluster.ipvs_table)'s O(lvs.cluster.ipvs_table#module:ignore).
       type: dict
       sample: {fwmark: 1280704512, family: ipv4}
+waited:
+  description: Seconds waited for the active connections of the services about to be deleted to end.
+  returned: always
+  type: float
+  sample: 0.4
 commands:
   description: The ipvsadm lines and the nft script the call ran (or would, in check mode).
   returned: always
   type: list
   elements: str
 """
+
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -125,11 +142,25 @@ def keepalived_keys():
     return set(parse_check_dump(read_dump(pid))) if pid else set()
 
 
+def active_connections(ipvs, keys):
+    listing = ipvs.read_listing(['--thresholds'])
+    return sum(row[2] for key in keys for row in listing.get(key, {}).get('real_servers', {}).values())
+
+
+def wait_idle(ipvs, keys, timeout, poll=0.2):
+    """Wait until the services of keys have no active connection or timeout passes; the seconds waited."""
+    start = time.time()
+    while keys and active_connections(ipvs, keys) and time.time() - start < timeout:
+        time.sleep(poll)
+    return round(time.time() - start, 1) if keys else 0.0
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             services=dict(type='list', elements='dict', default=[]),
             state=dict(type='str', choices=['present', 'absent'], default='present'),
+            drain_timeout=dict(type='float', default=10),
         ),
         supports_check_mode=True,
     )
@@ -152,13 +183,15 @@ def main():
         nft_up = rc == 0
     script = None
     commands = []
+    waited = 0.0
+    ipvs = Ipvsadm(module)
     # taking down: the rules first, so no new connection is marked for a bridge about to go
     if not present and nft_up:
         script = nft_ruleset([])
         commands.append(script)
         if not module.check_mode:
             run_nft(module, nft, script)
-    ipvs = Ipvsadm(module)
+            waited = wait_idle(ipvs, [k for k in ipvs.read_table() if is_bridge(k)], module.params['drain_timeout'])
     dummy, before, after, ops, touched, dummy2 = reconcile(module, wanted, ipvs=ipvs)
     commands[:0] = [op.line for op in ops]
     if present and (planned or nft_up):
@@ -167,7 +200,8 @@ def main():
         commands.append(script)
         if not module.check_mode:
             run_nft(module, nft, script)
-    result = dict(changed=bool(ops) or script is not None, commands=commands,
+            waited = wait_idle(ipvs, [key for key, svc in planned], module.params['drain_timeout'])
+    result = dict(changed=bool(ops) or script is not None, commands=commands, waited=waited,
                   bridges=[{'service': key_text(key), 'fwmark': svc['fwmark'],
                             'ignore': {'fwmark': svc['fwmark'], 'family': svc['family']}} for key, svc in planned])
     if module._diff:

@@ -52,10 +52,12 @@ class KernelWithNft(FakeKernel):
         return 0, '', ''
 
 
-def run(tmp_path, monkeypatch, capsys, rules, args, pid=4242, nft_table=False, check=False):
+def run(tmp_path, monkeypatch, capsys, rules, args, pid=4242, nft_table=False, check=False, connections=None):
     tmp_path = tmp_path / str(len(list(tmp_path.iterdir())))
     tmp_path.mkdir()
     kernel = KernelWithNft(tmp_path, '\n'.join(rules) + '\n', nft_table)
+    for service, server, active in connections or []:
+        kernel.set_connections(service, server, active, 0)
     monkeypatch.setattr(keepalived_handover, 'keepalived_pid', lambda: pid)
     monkeypatch.setattr(keepalived_handover, 'read_dump', lambda p: DUMP)
     result = run_module('keepalived_handover', args, kernel, tmp_path, monkeypatch, capsys, check=check)
@@ -71,6 +73,17 @@ def test_a_service_keepalived_runs_is_bridged_with_its_live_weights(tmp_path, mo
     assert result['commands'] == BRIDGE + [SCRIPT]
     assert kernel.rules() == LIVE + BRIDGE
     assert kernel.scripts == [SCRIPT]
+    assert result['waited'] == 0.0
+
+
+def test_it_waits_for_the_active_connections_of_the_service_keepalived_will_delete(tmp_path, monkeypatch, capsys):
+    args = {'services': [SERVICE], 'drain_timeout': 0.6}
+    result, kernel = run(tmp_path, monkeypatch, capsys, LIVE, args, connections=[('-t 192.168.2.54:80', '192.168.4.53:80', 2)])
+    assert 0.6 <= result['waited'] < 2, result['waited']
+    result, kernel = run(tmp_path, monkeypatch, capsys, LIVE + BRIDGE, {'state': 'absent', 'drain_timeout': 0.6}, nft_table=True,
+                         connections=[('-f 1280704512', '192.168.4.52:80', 1)])
+    assert 0.6 <= result['waited'] < 2, result['waited']
+    assert kernel.rules() == LIVE
 
 
 def test_check_mode_reports_the_bridge_and_changes_nothing(tmp_path, monkeypatch, capsys):
