@@ -16,7 +16,7 @@ from lab_harness.playbook import REPO
 # Development files that must not ship: the test configuration, the build entry points, the pinned
 # tool chain, the EE definition (it installs the artefact; the artefact does not carry it).
 DEV_FILES = {"pytest.ini", "Makefile", "execution-environment.yml"}
-DEV_DIRS = {"tests", "extensions", "requirements", "molecule"}
+DEV_DIRS = {"tests", "extensions", "requirements", "molecule", "docs"}
 MODULES = sorted(p.stem for p in (REPO / "plugins" / "modules").glob("*.py") if p.stem != "__init__")
 ROLES = sorted(p.parent.parent.name for p in (REPO / "roles").glob("*/meta/argument_specs.yml"))
 HEADER_LICENCE = re.compile(r"^# GNU General Public License v3\.0\+ \(see (\S+) or https://", re.M)
