@@ -6,6 +6,7 @@ ansible-doc reads every module and role from the installed copy only (lab_harnes
 
 import re
 import subprocess
+import sys
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -115,3 +116,14 @@ def test_isolated_environment_names_only_the_install_path(tmp_path, monkeypatch)
     env = artefact.isolated(tmp_path)
     assert env["ANSIBLE_COLLECTIONS_PATH"] == str(tmp_path)
     assert env["ANSIBLE_COLLECTIONS_SCAN_SYS_PATH"] == "False" and "ANSIBLE_ROLES_PATH" not in env
+
+
+def test_shipped_playbooks_parse_by_their_fqcn_from_the_installed_copy(built):
+    playbooks = sorted(p.stem for p in (REPO / "playbooks").glob("*.yml"))
+    assert "site" in playbooks
+    inventory = built.root / "inventories" / "nat_lab"
+    argv = [str(Path(sys.executable).parent / "ansible-playbook"), "--syntax-check", "-i", str(inventory)]
+    proc = artefact.run(argv + ["lvs.cluster.%s" % name for name in playbooks],
+                        artefact.isolated(built.collections), built.collections)
+    parsed = re.findall(r"^playbook: (\S+)$", proc.stdout, re.M)
+    assert parsed == [str(built.root / "playbooks" / ("%s.yml" % name)) for name in playbooks], proc.stdout
