@@ -135,8 +135,8 @@ lab-status: venv ## List running labs
 lab: deps venv image ## Build the image, boot the SCENARIO lab (nat, dr or tun), converge it, show traffic via the VIP
 	$(PY) tests/lab_harness/demo.py $(SCENARIO) --requests $(REQUESTS)
 
-bench: deps venv image ## Benchmark ipvs_table against ipvsadm in a lab guest
-	$(PY) tests/bench/bench_ipvs_table.py
+bench: deps venv image ## Benchmark ipvs_table against ipvsadm and keepalived in a lab guest (BENCH_ARGS="--skip-per-rule")
+	$(PY) tests/bench/bench_ipvs_table.py $(BENCH_ARGS)
 
 clean: lab-down ## Remove build artefacts (keeps the image cache)
 	rm -rf $(BUILD) .pytest_cache
