@@ -8,6 +8,7 @@ PY        := $(VENV)/bin/python
 BUILD     := $(CURDIR)/.build
 COLL_LINK := $(BUILD)/collections/ansible_collections/lvs/cluster
 SANITY    := $(BUILD)/sanity/ansible_collections/lvs/cluster
+DOCS      := $(BUILD)/docs
 TOPOLOGY  ?= nat
 SCENARIO  ?= nat
 RELEASE   ?= bookworm
@@ -33,7 +34,7 @@ TIMED     := python3 tests/phases.py
 # Lab runs (integration, scenarios, make lab, bench) use Mitogen; LVSLAB_STRATEGY=linear for plain Ansible.
 export LVSLAB_STRATEGY ?= mitogen_linear
 
-.PHONY: help deps venv image unit sanity lint docs-lint changelog-lint gates integration scenarios \
+.PHONY: help deps venv image unit sanity lint docs-lint docs ee changelog-lint gates integration scenarios \
         images-extra test lab lab-up lab-down lab-status lab-smoke bench clean
 
 help: ## List the targets
@@ -84,7 +85,20 @@ docs-lint: venv ## antsibull-docs lint of the collection and plugin docs
 changelog-lint: venv ## antsibull-changelog lint
 	antsibull-changelog lint
 
-gates: sanity lint docs-lint changelog-lint ## All static gates
+ee: venv ## Build context of the execution environment (execution-environment.yml) in .build/ee; no image (no container engine)
+	ansible-galaxy collection build --force --output-path $(BUILD)/dist
+	rm -rf $(BUILD)/ee && ansible-builder create -f execution-environment.yml -c $(BUILD)/ee --output-filename Containerfile
+
+docs: venv ## HTML docsite of every module, plugin and role (antsibull-docs, Sphinx) in .build/docs/build/html; any warning fails
+	rm -rf $(DOCS) && mkdir -m 0755 -p $(DOCS)
+	ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=False antsibull-docs sphinx-init --use-current --fail-on-error --dest-dir $(DOCS) \
+	  --project lvs.cluster --copyright "lvs.cluster developers" --title "lvs.cluster" --html-short-title lvs.cluster lvs.cluster
+	$(PY) docs/offline_intersphinx.py $(DOCS)
+	@# build.sh: antsibull-docs collection --fail-on-error, then sphinx-build -W (warnings are errors), nitpicky.
+	cd $(DOCS) && ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=False bash build.sh
+	test -s $(DOCS)/build/html/collections/lvs/cluster/index.html
+
+gates: sanity lint docs-lint changelog-lint docs ## All static gates
 
 integration: deps venv image ## Module and role integration targets in a lab guest
 	$(PY) -m pytest -q tests/integration
@@ -100,6 +114,7 @@ test: ## Everything: set-up, gates, one pytest run (two workers) of unit, integr
 	$(TIMED) "gate: ansible-lint" -- $(MAKE) --no-print-directory lint
 	$(TIMED) "gate: docs lint" -- $(MAKE) --no-print-directory docs-lint
 	$(TIMED) "gate: changelog lint" -- $(MAKE) --no-print-directory changelog-lint
+	$(TIMED) "gate: docsite" -- $(MAKE) --no-print-directory docs
 	$(PY) -m pytest -n $(WORKERS) --dist loadscope --durations=12 tests/unit tests/integration tests/scenarios
 
 images-extra: deps venv ## Build (or reuse) the trixie image the molecule scenario boots
@@ -120,8 +135,8 @@ lab-status: venv ## List running labs
 lab: deps venv image ## Build the image, boot the SCENARIO lab (nat, dr, tun, or ha: two directors, failover), converge it, show traffic via the VIP
 	$(PY) tests/lab_harness/demo.py $(SCENARIO) --requests $(REQUESTS)
 
-bench: deps venv image ## Benchmark ipvs_table against ipvsadm in a lab guest
-	$(PY) tests/bench/bench_ipvs_table.py
+bench: deps venv image ## Benchmark ipvs_table against ipvsadm and keepalived in a lab guest (BENCH_ARGS="--skip-per-rule")
+	$(PY) tests/bench/bench_ipvs_table.py $(BENCH_ARGS)
 
 clean: lab-down ## Remove build artefacts (keeps the image cache)
 	rm -rf $(BUILD) .pytest_cache

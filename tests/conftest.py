@@ -42,8 +42,9 @@ LAB_GROUPS = {
     "tests/scenarios/test_harness_lifecycle.py": "lifecycle",
 }
 # The order the groups start in, longest first, measured on make test (seconds, boots included):
-# seed lab ~1,900, smoke lab 1,150, seed lab b ~650, molecule 500, lifecycle 70; every other file
-# (the unit tests, well under a minute together) after them. With two workers, loadscope hands the
+# seed lab ~1,900, smoke lab 1,150 (before the install-from-artefact converge, about 100 more),
+# seed lab b ~650, molecule 500, lifecycle 70; every other file (the unit tests, about a minute
+# together) after them. With two workers, loadscope hands the
 # first two to the two workers and each later one to whichever worker runs out first, so the seed
 # lab runs on one worker while the other runs the smoke lab and then seed lab b, and molecule goes
 # to whichever of the two frees up first (longest-processing-time-first).

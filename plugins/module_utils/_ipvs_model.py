@@ -92,6 +92,10 @@ _ADDRESSES = {}     # memo of parse_address: tables repeat the same addresses ma
 
 def parse_address(value, where='address'):
     """Return (canonical text, family) of an IPv4/IPv6 literal; brackets are accepted and dropped."""
+    try:
+        return _ADDRESSES[value]
+    except (KeyError, TypeError):    # TypeError: not hashable, and then not an address either
+        pass
     text = str(value).strip()
     if text in _ADDRESSES:
         return _ADDRESSES[text]
@@ -101,6 +105,8 @@ def parse_address(value, where='address'):
     except ValueError:
         raise IpvsError('%s: %r is not an IPv4 or IPv6 address' % (where, value))
     _ADDRESSES[text] = result = (addr.compressed, 'ipv4' if addr.version == 4 else 'ipv6')
+    if isinstance(value, str):
+        _ADDRESSES[value] = result
     return result
 
 

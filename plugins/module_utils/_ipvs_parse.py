@@ -126,16 +126,52 @@ def _need(value, option, line):
     return value
 
 
+# The real-server lines ipvsadm -S writes for plain NAT and DR servers of an IPv4 endpoint, which are
+# nearly all of a large table, are read by _fast_dest (the same record as parse_rule, about 8 times
+# faster); every other line goes through parse_rule.
+_FAST_FORWARDING = {'-g': 'dr', '-m': 'nat'}
+
+
+def _fast_dest(tokens, selectors):
+    """(service key, real server) of ['-a', SEL, SEL_VALUE, '-r', 'a.b.c.d:port', '-g'|'-m', '-w', N], else None."""
+    if len(tokens) != 8 or tokens[0] != '-a' or tokens[3] != '-r' or tokens[6] != '-w' or tokens[4][:1] == '[':
+        return None
+    forwarding = _FAST_FORWARDING.get(tokens[5])
+    known = selectors.get((tokens[1], tokens[2]))
+    if forwarding is None or known is None or not tokens[7].isdigit():
+        return None
+    key, svc = known
+    address, sep, port = tokens[4].rpartition(':')
+    if not sep or ':' in address or not port.isdigit():
+        return None
+    if svc['fwmark'] or forwarding == 'nat':
+        port = int(port)
+    else:
+        port = svc['port']          # as make_dest: ipvsadm forces the VIP port for DR
+    return key, {'address': parse_address(address)[0], 'port': port, 'forwarding': forwarding,
+                 'weight': int(tokens[7]), 'upper_threshold': 0, 'lower_threshold': 0,
+                 'tun_type': None, 'tun_port': None, 'tun_checksum': None}
+
+
 def parse_save(text):
     """Output of 'ipvsadm -S -n' -> table {service key: service record with real_servers {key: dest}}."""
     table = {}
+    selectors = {}      # (selector option, its value) of each -A line with one -> (service key, record)
     for line in text.splitlines():
-        if not line.strip() or line.lstrip().startswith('#'):
+        tokens = line.split()
+        fast = _fast_dest(tokens, selectors) if tokens else None
+        if fast is not None:
+            key, dest = fast
+            table[key]['real_servers'][(dest['address'], dest['port'])] = dest
+            continue
+        if not tokens or tokens[0].startswith('#'):
             continue
         cmd, svc, dest = parse_rule(line)
         key = service_key(svc)
         if cmd == '-A':
             table[key] = svc
+            if len(tokens) > 2 and tokens[1] in ('-t', '-u', '-f') and (len(tokens) == 3 or tokens[3] != '-6'):
+                selectors[(tokens[1], tokens[2])] = (key, svc)
         elif cmd == '-a':
             if key not in table:
                 raise IpvsError('cannot parse ipvsadm rule %r: real server before its service' % line)
@@ -162,7 +198,13 @@ def parse_listing(text):
                 continue
             if current is None:
                 raise IpvsError('cannot parse ipvsadm listing line %r: real server before service' % line)
-            result[current]['real_servers'][split_endpoint(tokens[1])] = _numbers(tokens[2:], line)
+            endpoint = tokens[1]
+            address, sep, port = endpoint.rpartition(':')
+            if sep and ':' not in address and endpoint[:1] != '[' and port.isdigit():
+                dkey = (parse_address(address)[0], int(port))
+            else:
+                dkey = split_endpoint(endpoint)
+            result[current]['real_servers'][dkey] = _numbers(tokens[2:], line)
         elif tokens[0] in ('TCP', 'UDP', 'SCTP', 'FWM'):
             current, rest = _listing_key(tokens)
             # counters (--stats, --rate) start with a digit, also when abbreviated ('123456K' without

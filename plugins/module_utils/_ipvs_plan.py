@@ -33,10 +33,11 @@ def intent(key, state='present', service=None, dests=None, absent_dests=None, pu
 class Op(object):
     """One kernel operation: cmd is -A -E -D -a -e -d; svc the service record; dest a real server."""
 
-    __slots__ = ('cmd', 'svc', 'dest')
+    __slots__ = ('cmd', 'svc', 'dest', '_line')
 
     def __init__(self, cmd, svc, dest=None):
         self.cmd, self.svc, self.dest = cmd, svc, dest
+        self._line = None
 
     @property
     def args(self):
@@ -46,7 +47,10 @@ class Op(object):
 
     @property
     def line(self):
-        return ' '.join(self.args)
+        # written once: the batch, the result and the messages all use it (records are not changed after planning)
+        if self._line is None:
+            self._line = ' '.join(self.args)
+        return self._line
 
     def __repr__(self):
         return 'Op(%s)' % self.line

@@ -114,5 +114,5 @@ class Ipvsadm(object):
 
     def restore(self, batch):
         """ipvsadm -R with the lines of ops; returns (rc, stdout, stderr)."""
-        data = ''.join(' '.join(op.args) + '\n' for op in batch)
+        data = ''.join(op.line + '\n' for op in batch)
         return self.run(['-R'], data=data, check=False)

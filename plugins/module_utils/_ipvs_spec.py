@@ -76,3 +76,113 @@ def service_spec(purge_default):
     spec['real_servers'] = real_servers_spec()
     spec['purge_real_servers'] = dict(type='bool', default=purge_default)
     return spec
+
+
+def services_spec(purge_default):
+    """The services option of ipvs_table: a list of service entries with their cross-field rules."""
+    return dict(type='list', elements='dict', default=[], options=service_spec(purge_default),
+                mutually_exclusive=KEY_MUTUALLY_EXCLUSIVE, required_one_of=KEY_REQUIRED_ONE_OF,
+                required_by=SETTINGS_REQUIRED_BY)
+
+
+# ---- a fast check of a long list of suboption dicts -------------------------------------------
+#
+# AnsibleModule validates a list of suboption dicts entry by entry, filling every unset suboption,
+# which costs about 25 us per entry (a quarter of a second for 11,000 real servers), and the result
+# echoes every filled entry back. plain_valid() accepts only entries that AnsibleModule would accept
+# unchanged: known keys, no None, values already of their type (no conversion), choices, required,
+# mutually_exclusive, required_one_of, required_by and required_if. Anything else goes to AnsibleModule's
+# own validator (validated_list), so the result and every error message are exactly Ansible's.
+
+def _compiled(spec):
+    out = {}
+    for name, option in spec.items():
+        choices = option.get('choices')
+        out[name] = (option.get('type', 'str'), frozenset(choices) if choices else None, option.get('elements'),
+                     _compiled(option['options']) if option.get('options') else None, _rules(option))
+    return out
+
+
+def _rules(option):
+    return (option.get('mutually_exclusive') or [], option.get('required_one_of') or [],
+            [(k, (v,) if isinstance(v, str) else tuple(v)) for k, v in sorted((option.get('required_by') or {}).items())],
+            [(c[0], c[1], tuple(c[2]), len(c) > 3 and c[3]) for c in option.get('required_if') or []],
+            [name for name, sub in (option.get('options') or {}).items() if sub.get('required')])
+
+
+def _plain(value, kind):
+    if kind == 'int':
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == 'str':
+        return isinstance(value, str)
+    if kind == 'bool':
+        return isinstance(value, bool)
+    return False
+
+
+def _entry_valid(item, options, rules):
+    if not isinstance(item, dict):
+        return False
+    for name, value in item.items():
+        compiled = options.get(name)
+        if compiled is None or value is None:
+            return False
+        kind, choices, elements, sub, sub_rules = compiled
+        if kind == 'list':
+            if not isinstance(value, list):
+                return False
+            if sub is not None:
+                if not all(_entry_valid(entry, sub, sub_rules) for entry in value):
+                    return False
+            elif not all(_plain(entry, elements) and (choices is None or entry in choices) for entry in value):
+                return False
+        elif not _plain(value, kind) or (choices is not None and value not in choices):
+            return False
+    exclusive, one_of, required_by, required_if, required = rules
+    for name in required:
+        if name not in item:
+            return False
+    for terms in exclusive:
+        if sum(1 for t in terms if t in item) > 1:
+            return False
+    for terms in one_of:
+        if not any(t in item for t in terms):
+            return False
+    for name, needed in required_by:
+        if name in item and not all(t in item for t in needed):
+            return False
+    for name, value, needed, any_of in required_if:
+        if item.get(name) == value and not (any if any_of else all)(t in item for t in needed):
+            return False
+    return True
+
+
+def plain_valid(items, option):
+    """Whether every entry of items (a list of dicts) passes option (a list-of-dicts spec) unchanged."""
+    if not isinstance(items, list):
+        return False
+    options, rules = _compiled(option['options']), _rules(option)
+    return all(_entry_valid(item, options, rules) for item in items)
+
+
+def validated_list(module, name, option):
+    """module.params[name] checked against option (a list-of-dicts spec with options), as AnsibleModule would.
+
+    Declare the option in argument_spec without 'options' (type='list', elements='dict'), and call this
+    first thing in main(). Entries that plain_valid() accepts are returned as given (unset suboptions are
+    missing, not None: read them with .get()); otherwise AnsibleModule's validator runs on the whole list
+    and its result (defaults filled) is returned, or the module fails with its message.
+    """
+    items = module.params[name]
+    if plain_valid(items, option):
+        return items
+    # imported here: only unusual input pays for it
+    from ansible.module_utils.common.arg_spec import ModuleArgumentSpecValidator
+    from ansible.module_utils.errors import UnsupportedError
+    result = ModuleArgumentSpecValidator({name: option}).validate({name: items})
+    if result.errors.errors:
+        msg = result.errors.msg
+        if isinstance(result.errors[0], UnsupportedError):
+            msg = 'Unsupported parameters for (%s) module: %s' % (module._name, msg)
+        module.fail_json(msg=msg)
+    return result.validated_parameters[name]

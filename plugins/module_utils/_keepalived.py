@@ -25,7 +25,7 @@ ON_FAILURE = ('remove', 'quiesce')
 # Defaults that find a dead real server within 2.5 s and a recovered one within 1.6 s (worst cases in
 # detection_seconds). keepalived's own (delay_loop 60, connect_timeout 5) take up to 71-73 s.
 DEFAULTS = {'interval': 1.0, 'timeout': 0.6, 'retries': 1, 'delay_before_retry': 0.3, 'alpha': False,
-            'on_failure': 'remove', 'expire_connections': False}
+            'on_failure': 'remove', 'expire_connections': None}
 HEALTH_CHECK_KEYS = ('type', 'port', 'path', 'status_codes', 'digest', 'regex', 'virtualhost', 'script',
                      'interval', 'timeout', 'retries', 'delay_before_retry', 'alpha', 'on_failure',
                      'expire_connections', 'sorry_server', 'quorum', 'hysteresis', 'quorum_up', 'quorum_down')
@@ -119,6 +119,10 @@ def build_health_check(hc, family, where):
     if out['on_failure'] == 'quiesce' and hc.get('expire_connections'):
         _fail(where + '.expire_connections', 'is a remove option: with on_failure=quiesce a failed server keeps '
               'its connections at weight 0')
+    if out['expire_connections'] is None:
+        # IPVS otherwise drops, until they time out, the packets of every connection whose real server (or
+        # service) left the kernel, even the SYN of a new connection that reuses such a client port
+        out['expire_connections'] = out['on_failure'] == 'remove'
     for name in ('alpha', 'expire_connections'):
         if not isinstance(out[name], bool):
             _fail('%s.%s' % (where, name), 'must be true or false, got %r' % (out[name],))

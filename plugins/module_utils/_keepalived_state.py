@@ -13,7 +13,10 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import os
 import re
+import signal
+import time
 
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import IpvsError, parse_address
 
@@ -98,3 +101,36 @@ def kernel_dests(vs):
     """{dest key: weight} of the real servers keepalived believes are in the kernel."""
     return dict((key, rs['weight'] if rs['alive'] else 0)
                 for key, rs in vs['real_servers'].items() if rs['set'])
+
+
+def keepalived_pid():
+    for path in PID_FILES:
+        try:
+            with open(path) as handle:
+                pid = int(handle.read().strip())
+        except (IOError, OSError, ValueError):
+            continue
+        if os.path.exists('/proc/%d' % pid):
+            return pid
+    return None
+
+
+def read_dump(pid, timeout=5.0):
+    """Ask keepalived for its checker dump and return its text once written (its size stops changing)."""
+    try:
+        os.unlink(DUMP_FILE)
+    except OSError:
+        pass
+    os.kill(pid, signal.SIGUSR1)
+    deadline, last = time.time() + timeout, -1
+    while time.time() < deadline:
+        time.sleep(0.05)
+        try:
+            size = os.path.getsize(DUMP_FILE)
+        except OSError:
+            continue
+        if size and size == last:
+            with open(DUMP_FILE) as handle:
+                return handle.read()
+        last = size
+    raise IpvsError('keepalived (pid %d) wrote no checker dump to %s within %g s' % (pid, DUMP_FILE, timeout))

@@ -157,6 +157,26 @@ options:
         description: Address family.
         type: str
         choices: [ipv4, ipv6]
+  return_rules:
+    description:
+      - Return RV(rules), the managed services as C(ipvsadm -R) lines, for example to save them for the boot.
+      - Off by default, as with thousands of real servers they make a result of megabytes that Ansible must
+        serialise and carry back.
+    type: bool
+    default: false
+    version_added: 0.2.0
+  return_services:
+    description:
+      - Return RV(services), the whole table after the change.
+      - Off by default, for the same reason as O(return_rules); M(lvs.cluster.ipvs_info) reads the table too.
+    type: bool
+    default: false
+    version_added: 0.2.0
+notes:
+  - The entries of O(services) are checked by the module itself, with the same rules and messages as Ansible's
+    own checks of suboptions, before anything is read or changed.
+  - Above 1000 services plus real servers, the result's C(invocation) (shown with C(-vvv)) gives O(services) as a
+    one-line summary instead of echoing every entry back.
 seealso:
   - module: lvs.cluster.ipvs_service
   - module: lvs.cluster.ipvs_realserver
@@ -207,7 +227,7 @@ rules:
     - Never holds a service matching O(ignore) nor any other service that O(services) does not declare (for
       example one owned by keepalived or kube-proxy), so writing them to the distribution's rules file restores
       at boot exactly what this call owns.
-  returned: always
+  returned: when O(return_rules=true)
   type: list
   elements: str
   sample: ["-A -t 192.0.2.10:80 -s rr", "-a -t 192.0.2.10:80 -r 10.0.0.11:80 -m -w 1 -x 100 -y 50"]
@@ -240,7 +260,7 @@ services:
   description:
     - The whole table after the change (predicted in check mode), sorted by key; each service as returned by
       M(lvs.cluster.ipvs_service) (key, settings and RV(services[].real_servers)).
-  returned: always
+  returned: when O(return_services=true)
   type: list
   elements: dict
   contains:
@@ -255,17 +275,16 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_reconcile import reconcile, table_diff
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import IpvsError, export_table, key_text, service_key, table_rules
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_plan import intent
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import (
-    KEY_MUTUALLY_EXCLUSIVE, KEY_REQUIRED_ONE_OF, SETTINGS_REQUIRED_BY, key_spec, service_spec)
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import key_spec, services_spec, validated_list
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_validate import (
     build_dests, build_selector, build_service, selector_matches)
 
 
-def declared(params):
+def declared(params, services):
     """Validate the whole declaration first: (intents, selectors)."""
     selectors = [build_selector(item, 'ignore[%d]' % i) for i, item in enumerate(params['ignore'])]
     intents, seen = [], {}
-    for index, item in enumerate(params['services']):
+    for index, item in enumerate(services):
         where = 'services[%d]' % index
         svc = build_service(item, where)
         key = service_key(svc)
@@ -275,27 +294,43 @@ def declared(params):
         for i, selector in enumerate(selectors):
             if selector_matches(selector, svc):
                 raise IpvsError('%s: %s matches ignore[%d], so it cannot be managed' % (where, key_text(key), i))
-        dests = build_dests(svc, item['real_servers'] or [], where)
-        intents.append(intent(key, service=svc, dests=dests, purge_dests=item['purge_real_servers']))
+        dests = build_dests(svc, item.get('real_servers') or [], where)
+        purge_dests = item.get('purge_real_servers')
+        intents.append(intent(key, service=svc, dests=dests, purge_dests=True if purge_dests is None else purge_dests))
     return intents, selectors
+
+
+# services' suboptions are checked by validated_list(), not by AnsibleModule: at thousands of real
+# servers AnsibleModule's own check of nested suboptions and its echo of every filled entry cost most
+# of the run. The rules and the messages are the same (tests/unit checks the spec against DOCUMENTATION).
+SERVICES = services_spec(True)
+# Above this many services plus real servers, the result's invocation.module_args.services is a summary:
+# AnsibleModule would copy, scan and serialise every entry back to the controller (a quarter of the run).
+ECHO_LIMIT = 1000
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            services=dict(type='list', elements='dict', default=[], options=service_spec(True),
-                          mutually_exclusive=KEY_MUTUALLY_EXCLUSIVE, required_one_of=KEY_REQUIRED_ONE_OF,
-                          required_by=SETTINGS_REQUIRED_BY),
+            services=dict(type='list', elements='dict', default=[]),
             purge=dict(type='bool', default=False),
             drain_timeout=dict(type='int', default=0),
             ignore=dict(type='list', elements='dict', default=[], options=key_spec()),
+            return_rules=dict(type='bool', default=False),
+            return_services=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
+    services = validated_list(module, 'services', SERVICES)
+    entries = len(services) + sum(len(item.get('real_servers') or []) for item in services)
+    if entries > ECHO_LIMIT:
+        # what the result's invocation shows (AnsibleModule echoes module.params there)
+        module.params['services'] = '%d services with %d real servers in all (not echoed above %d entries)' % (
+            len(services), entries - len(services), ECHO_LIMIT)
     try:
         if module.params['drain_timeout'] < 0:
             raise IpvsError('drain_timeout: must be >= 0')
-        intents, selectors = declared(module.params)
+        intents, selectors = declared(module.params, services)
     except IpvsError as e:
         module.fail_json(msg=str(e))
 
@@ -304,10 +339,13 @@ def main():
 
     dummy, before, after, ops, touched, drained = reconcile(
         module, intents, purge=module.params['purge'], keep=keep, drain_timeout=module.params['drain_timeout'])
-    # rules hold only what this call owns: the declared services (never ignored or foreign ones)
-    owned = dict((it['key'], after[it['key']]) for it in intents if it['key'] in after)
-    result = dict(changed=bool(ops), commands=[op.line for op in ops], services=export_table(after),
-                  rules=table_rules(owned), drained=drained)
+    result = dict(changed=bool(ops), commands=[op.line for op in ops], drained=drained)
+    if module.params['return_rules']:
+        # rules hold only what this call owns: the declared services (never ignored or foreign ones)
+        owned = dict((it['key'], after[it['key']]) for it in intents if it['key'] in after)
+        result['rules'] = table_rules(owned)
+    if module.params['return_services']:
+        result['services'] = export_table(after)
     if module._diff:
         result['diff'] = table_diff(before, after, touched)
     module.exit_json(**result)

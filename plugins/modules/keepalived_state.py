@@ -115,8 +115,6 @@ services:
         kernel_weight: {description: "Its weight in the kernel (after any repair), or null when it is not there.", type: int}
 """
 
-import os
-import signal
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -127,40 +125,7 @@ from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_reconcile import
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_runner import Ipvsadm
 from ansible_collections.lvs.cluster.plugins.module_utils._keepalived import checked_record
 from ansible_collections.lvs.cluster.plugins.module_utils._keepalived_state import (
-    DUMP_FILE, PID_FILES, kernel_dests, parse_check_dump, rs_state)
-
-
-def keepalived_pid():
-    for path in PID_FILES:
-        try:
-            with open(path) as handle:
-                pid = int(handle.read().strip())
-        except (IOError, OSError, ValueError):
-            continue
-        if os.path.exists('/proc/%d' % pid):
-            return pid
-    return None
-
-
-def read_dump(pid, timeout=5.0):
-    """Ask keepalived for its checker dump and return its text once written (its size stops changing)."""
-    try:
-        os.unlink(DUMP_FILE)
-    except OSError:
-        pass
-    os.kill(pid, signal.SIGUSR1)
-    deadline, last = time.time() + timeout, -1
-    while time.time() < deadline:
-        time.sleep(0.05)
-        try:
-            size = os.path.getsize(DUMP_FILE)
-        except OSError:
-            continue
-        if size and size == last:
-            with open(DUMP_FILE) as handle:
-                return handle.read()
-        last = size
-    raise IpvsError('keepalived (pid %d) wrote no checker dump to %s within %g s' % (pid, DUMP_FILE, timeout))
+    PID_FILES, keepalived_pid, kernel_dests, parse_check_dump, read_dump, rs_state)
 
 
 def states(dump):

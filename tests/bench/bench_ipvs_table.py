@@ -86,6 +86,7 @@ def main():
     parser.add_argument('--run', default=os.environ.get('LVSLAB_SMOKE_RUN'))
     parser.add_argument('--services', type=int, default=1000)
     parser.add_argument('--real-servers', type=int, default=10)
+    parser.add_argument('--repeat', type=int, default=3, help='rounds of measurements; medians are printed')
     parser.add_argument('--skip-per-rule', action='store_true',
                         help='do not time one ipvsadm process per rule (about 20 minutes for 11,000 rules under TCG)')
     args = parser.parse_args()
@@ -96,17 +97,74 @@ def main():
     else:
         state = booted = vm.up(topology.resolve('smoke'))
     try:
-        report(Guest(state), Path(state['dir']) / 'inventory.yml', args.services, args.real_servers, not args.skip_per_rule)
+        report(Guest(state), Path(state['dir']) / 'inventory.yml', args.services, args.real_servers, not args.skip_per_rule,
+               args.repeat)
     finally:
         if booted:
             vm.down(booted['run_id'])
 
 
-def report(guest, inventory, n_services, n_real, per_rule=True):
+# Runs one command on the guest and measures it there: wall seconds of the child alone (not of this
+# helper's start), its peak RSS (the largest of the child and its own children) and the bytes it wrote.
+MEASURE = r"""
+import json, os, resource, subprocess, sys, time
+out, stdin = sys.argv[1], sys.argv[2]
+with open(out, 'wb') as sink, (open(stdin, 'rb') if stdin != '-' else open(os.devnull, 'rb')) as source:
+    start = time.time()
+    rc = subprocess.call(sys.argv[3:], stdin=source, stdout=sink)
+    seconds = time.time() - start
+print(json.dumps({'seconds': seconds, 'rc': rc, 'stdout_bytes': os.path.getsize(out),
+                  'maxrss_kb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+"""
+
+# Starts keepalived (checker process only) on a config and waits until the kernel table has every
+# rule: /proc/net/ip_vs is read by the kernel alone, polled every 0.1 s. Then peak RSS of its processes.
+KEEPALIVED = r"""
+import json, os, subprocess, sys, time
+conf, rules = sys.argv[1], int(sys.argv[2])
+def count():
+    with open('/proc/net/ip_vs') as f:
+        return sum(1 for line in f) - 3
+start = time.time()
+subprocess.check_call(['keepalived', '--check', '--use-file', conf, '--pid', '/run/bench_keepalived.pid',
+                       '--checkers_pid', '/run/bench_keepalived_checkers.pid', '--no-syslog'])
+while not os.path.exists('/proc/net/ip_vs') or count() < rules:
+    if time.time() - start > 600:
+        raise SystemExit('keepalived did not complete the table in 600 s')
+    time.sleep(0.1)
+seconds = time.time() - start
+peak = 0
+for pidfile in ('/run/bench_keepalived.pid', '/run/bench_keepalived_checkers.pid'):
+    with open(pidfile) as f:
+        pid = f.read().strip()
+    with open('/proc/%s/status' % pid) as f:
+        peak = max([peak] + [int(l.split()[1]) for l in f if l.startswith('VmHWM:')])
+print(json.dumps({'seconds': seconds, 'maxrss_kb': peak, 'rules': count()}))
+"""
+
+
+def keepalived_conf(services):
+    """The declaration as keepalived virtual_servers, without checkers (the real servers are then up)."""
+    lines = ['global_defs {', '    router_id bench', '}']
+    for svc in services:
+        lines += ['virtual_server %s %d {' % (svc['address'], svc['port']), '    lb_algo %s' % svc['scheduler'],
+                  '    lb_kind DR', '    protocol TCP']
+        for rs in svc['real_servers']:
+            lines.append('    real_server %s %d {\n        weight %d\n    }' % (rs['address'], svc['port'], rs['weight']))
+        lines.append('}')
+    return '\n'.join(lines) + '\n'
+
+
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2]
+
+
+def report(guest, inventory, n_services, n_real, per_rule=True, repeat=3):
     rules = n_services * (1 + n_real)
     desired = declaration(n_services, n_real)
     with tempfile.TemporaryDirectory() as workdir:
-        guest.sh('ipvsadm -C; rm -rf /root/.ansible/tmp/ansible-tmp-*')
+        guest.sh('ipvsadm -C; rm -rf /root/.ansible/tmp/ansible-tmp-*; pidof keepalived && exit 1 || true')
         task_wall = run_task(inventory, desired, True, workdir, 'from_empty')
         commands = json.loads(guest.sh('cat /tmp/bench_from_empty.json'))
         assert len(commands) == rules, (len(commands), rules)
@@ -114,40 +172,73 @@ def report(guest, inventory, n_services, n_real, per_rule=True):
         rules_text = ''.join(c + '\n' for c in commands)
         guest.sh('cat > /tmp/bench_rules.txt', stdin=rules_text)
         guest.sh("sed 's/^/ipvsadm /' /tmp/bench_rules.txt > /tmp/bench_rules.sh")
+        guest.sh('cat > /tmp/bench_measure.py', stdin=MEASURE)
+        guest.sh('cat > /tmp/bench_keepalived.py', stdin=KEEPALIVED)
+        guest.sh('cat > /tmp/bench_keepalived.conf', stdin=keepalived_conf(desired))
 
-        guest.sh('ipvsadm -C')
-        t_module = guest.timed('python3 %s' % payload)
-        count = int(guest.sh('ipvsadm -S -n | wc -l'))
-        t_noop = guest.timed('python3 %s' % payload)
-        noop = json.loads(guest.sh('python3 %s' % payload))
-        t_save = guest.timed('ipvsadm -S -n')
+        def measure(argv, stdin='-'):
+            out = json.loads(guest.sh('python3 /tmp/bench_measure.py /tmp/bench_out %s %s' % (stdin, argv)).splitlines()[-1])
+            assert out['rc'] == 0, (argv, out)
+            return out
 
-        guest.sh('ipvsadm -C')
-        t_restore = guest.timed('ipvsadm -R < /tmp/bench_rules.txt')
-        restored = int(guest.sh('ipvsadm -S -n | wc -l'))
+        def count():
+            return int(guest.sh('ipvsadm -S -n | wc -l'))
+
+        # each round measures every contender once, back to back, so that the guest's noise is shared
+        runs = {'empty': [], 'noop': [], 'restore': [], 'save': [], 'keepalived': []}
+        for dummy in range(repeat):
+            guest.sh('ipvsadm -C')
+            runs['empty'].append(measure('python3 %s' % payload))
+            assert count() == rules
+            runs['noop'].append(measure('python3 %s' % payload))
+            noop = json.loads(guest.sh('cat /tmp/bench_out'))
+            assert not noop.get('changed') and noop.get('commands') == [], noop.get('commands')
+            runs['save'].append(measure('ipvsadm -S -n'))
+            guest.sh('ipvsadm -C')
+            runs['restore'].append(measure('ipvsadm -R', '/tmp/bench_rules.txt'))
+            assert count() == rules
+            guest.sh('ipvsadm -C')
+            runs['keepalived'].append(json.loads(guest.sh(
+                'python3 /tmp/bench_keepalived.py /tmp/bench_keepalived.conf %d' % rules).splitlines()[-1]))
+            guest.sh('kill $(cat /run/bench_keepalived.pid); while [ -e /run/bench_keepalived.pid ]; do sleep 0.2; done; '
+                     'ipvsadm -C')
 
         t_processes = None
         if per_rule:
             guest.sh('ipvsadm -C')
             t_processes = guest.timed('sh -e /tmp/bench_rules.sh')
 
+        guest.sh('ipvsadm -C')
+        run_task(inventory, desired, False, workdir, 'seed')
         run_task(inventory, declaration(n_services, n_real, changed_weight=True), False, workdir, 'one_weight')
         weight_ops = json.loads(guest.sh('cat /tmp/bench_one_weight.json'))
         guest.sh('ipvsadm -C; rm -rf /root/.ansible/tmp/ansible-tmp-* /tmp/bench_*')
 
+    t = dict((name, median(r['seconds'] for r in results)) for name, results in runs.items())
+    rss = dict((name, max(r['maxrss_kb'] for r in results) / 1024.0) for name, results in runs.items())
+    size = dict((name, median(r['stdout_bytes'] for r in runs[name]) / 1e6) for name in ('empty', 'noop'))
     print('IPVS table benchmark: %d services x %d real servers = %d rules (lab guest, TCG emulation)'
           % (n_services, n_real, rules))
-    print('  ipvs_table from empty (module on the guest)    %8.2f s   (whole Ansible task: %.2f s)' % (t_module, task_wall))
-    print('  ipvsadm -R of the same rules                   %8.2f s' % t_restore)
+    print('median of %d rounds; each round runs every line below once, back to back, on the same guest' % repeat)
+    print('  %-46s %8s  %6s  %s' % ('', 'seconds', 'ratio', 'peak RSS, result'))
+    print('  %-46s %8.2f  %6s  %s' % ('ipvsadm -R of the same rules', t['restore'], '1.00', '%.1f MB' % rss['restore']))
+    print('  %-46s %8.2f  %5.2fx  %.1f MB, result %.2f MB   (target <= 2.0x ipvsadm -R)'
+          % ('ipvs_table from empty (module on the guest)', t['empty'], t['empty'] / t['restore'], rss['empty'],
+             size['empty']))
+    print('  %-46s %8.2f  %5.2fx  %.1f MB (its processes)'
+          % ('keepalived 2.2.7, start until the table is full', t['keepalived'], t['keepalived'] / t['restore'],
+             rss['keepalived']))
+    print('  %-46s %8.2f  %6s  %s' % ('ipvsadm -S -n alone', t['save'], '1.00', '%.1f MB' % rss['save']))
+    print('  %-46s %8.2f  %5.2fx  %.1f MB, result %.2f MB   (target <= 4.0x ipvsadm -S -n)'
+          % ('ipvs_table no-op re-run', t['noop'], t['noop'] / t['save'], rss['noop'], size['noop']))
+    print('  ipvs_table from empty / keepalived: %.2fx (below 1 is faster)' % (t['empty'] / t['keepalived']))
     if t_processes is not None:
         print('  one ipvsadm process per rule (seed)            %8.2f s' % t_processes)
-    else:
-        print('  one ipvsadm process per rule (seed)            skipped (--skip-per-rule)')
-    print('  ipvs_table no-op re-run                        %8.2f s   (changed=%s, %d commands)'
-          % (t_noop, noop.get('changed'), len(noop.get('commands', []))))
-    print('  ipvsadm -S -n alone                            %8.2f s   (%d lines)' % (t_save, count))
-    print('  kernel operations for one changed weight       %8d     %s' % (len(weight_ops), weight_ops))
-    assert restored == count == rules and not noop.get('changed') and len(weight_ops) == 1
+    print('  whole Ansible task from empty (plain Ansible, one run): %.2f s' % task_wall)
+    print('  kernel operations for one changed weight: %d %s' % (len(weight_ops), weight_ops))
+    print('  rounds (s): %s' % ', '.join('%s %s' % (name, '/'.join('%.1f' % r['seconds'] for r in results))
+                                         for name, results in runs.items()))
+    assert len(weight_ops) == 1
 
 
 if __name__ == '__main__':

@@ -19,6 +19,7 @@ from . import playbook
 WATCH = r'''
 import json, os, socket, struct, sys, time
 peers, vip, port, seconds = sys.argv[1].split(","), sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+with_fwmarks = sys.argv[5:] == ["fwmarks"]   # count the real servers of fwmark services too (a hand-over bridge)
 
 def checksum(data):
     total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
@@ -59,6 +60,8 @@ def pool():
             fields = line.split()
             if fields[:1] in (["TCP"], ["UDP"], ["SCTP"]):
                 found = fields[1] == key
+            elif fields[:1] == ["FWM"]:
+                found = with_fwmarks
             elif found and fields[:1] == ["->"]:
                 addr, rport = fields[1].split(":")
                 out[socket.inet_ntoa(struct.pack("!I", int(addr, 16)))] = int(fields[3])

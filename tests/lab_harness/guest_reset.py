@@ -9,7 +9,7 @@ Runs inside the guest (python3 on stdin, no files installed): `python3 - snapsho
 - fingerprint: print the current fingerprint as JSON.
 The fingerprint covers what the collection can change: files under /etc and /var/www (hashes, modes,
 link targets), loaded modules, net sysctls, addresses, routes, the IPVS table and sync daemons, and the
-state of the units the roles manage.
+state of the units the roles manage, and nftables' tables.
 """
 
 import hashlib
@@ -94,9 +94,17 @@ def routes():
     return sorted(run("ip", "route", "show").stdout.splitlines())
 
 
+def nft_tables():
+    # the hand-over bridge's table (keepalived_handover) is the only one the collection adds
+    # nft would load nf_tables: without it loaded there is no table
+    if "nf_tables" not in modules() or not os.path.exists("/usr/sbin/nft"):
+        return []
+    return sorted(run("nft", "list", "tables").stdout.splitlines())
+
+
 def fingerprint():
     return {"files": files(), "sysctl": sysctls(), "modules": modules(), "units": units(), "ipvs": ipvs(),
-            "addresses": addresses(), "routes": routes()}
+            "addresses": addresses(), "routes": routes(), "nft": nft_tables()}
 
 
 def diff(old, new):
@@ -199,6 +207,9 @@ def reset():
         run("ipvsadm", "-C")
         run("ipvsadm", "--stop-daemon", "master")
         run("ipvsadm", "--stop-daemon", "backup")
+    for table in nft_tables():
+        if table not in base.get("nft", []):
+            run("nft", "delete", *table.split())
     touched = restore_files(base["files"])
     # daemon-reload costs seconds under emulation: only when a unit file came or went.
     if any(path.startswith("/etc/systemd/") for path in touched):

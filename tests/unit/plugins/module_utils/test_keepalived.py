@@ -49,7 +49,7 @@ def test_nat_lab_record_is_canonical_with_defaults_filled():
     assert record['health_check'] == {
         'type': 'http', 'port': None, 'path': '/', 'status_codes': None, 'digest': None, 'regex': None,
         'virtualhost': None, 'script': None, 'interval': 1.0, 'timeout': 0.6, 'retries': 1,
-        'delay_before_retry': 0.3, 'alpha': False, 'on_failure': 'remove', 'expire_connections': False,
+        'delay_before_retry': 0.3, 'alpha': False, 'on_failure': 'remove', 'expire_connections': True,
         'sorry_server': None, 'quorum': None, 'hysteresis': None, 'quorum_up': None, 'quorum_down': None}
     assert record['real_servers'] == [
         {'address': '192.168.4.52', 'port': 80, 'forwarding': 'nat', 'weight': 1, 'upper_threshold': 0,
@@ -461,3 +461,10 @@ def test_split_services_of_nothing():
 
 def test_a_non_dict_entry_is_left_for_ipvs_table_to_reject():
     assert split_services(['web']) == (['web'], [], [])
+
+
+def test_expire_connections_is_on_for_removing_checks_and_off_for_quiescing_ones_unless_given():
+    def resolved(**hc):
+        service = dict(NAT_LAB, health_check=dict(NAT_LAB['health_check'], **hc))
+        return build_checked_service(service, 'director_services[0]')['health_check']['expire_connections']
+    assert [resolved(), resolved(on_failure='quiesce'), resolved(expire_connections=False)] == [True, False, False]

@@ -55,7 +55,7 @@ def test_drain_waits_for_connections_then_removes(tmp_path, monkeypatch, capsys)
             assert '-a -t 192.0.2.10:80 -r 10.0.0.2:80 -m -w 0 -x 50' in kernel.rules()
             kernel.set_connections('-t 192.0.2.10:80', '10.0.0.2:80', 0, 0)
             kernel.set_connections('-t 192.0.2.10:80', '10.0.0.3:80', 0, 0)
-    result = _run(tmp_path, monkeypatch, capsys, Clock(hook), kernel)
+    result = _run(tmp_path, monkeypatch, capsys, Clock(hook), kernel, dict(ARGS, return_rules=True))
     assert result['changed'] and not result.get('failed'), result
     assert result['commands'] == ZERO + REST
     assert [r.splitlines() for r in kernel.restores] == [ZERO, REST]
