@@ -144,13 +144,7 @@ def _fast_dest(tokens, selectors):
     address, sep, port = tokens[4].rpartition(':')
     if not sep or ':' in address or not port.isdigit():
         return None
-    if svc['fwmark'] or forwarding == 'nat':
-        port = int(port)
-    else:
-        port = svc['port']          # as make_dest: ipvsadm forces the VIP port for DR
-    return key, {'address': parse_address(address)[0], 'port': port, 'forwarding': forwarding,
-                 'weight': int(tokens[7]), 'upper_threshold': 0, 'lower_threshold': 0,
-                 'tun_type': None, 'tun_port': None, 'tun_checksum': None}
+    return key, make_dest(svc, address=address, port=port, forwarding=forwarding, weight=tokens[7])
 
 
 def parse_save(text):

@@ -142,17 +142,18 @@ def keepalived_keys():
     return set(parse_check_dump(read_dump(pid))) if pid else set()
 
 
-def active_connections(ipvs, keys):
+def active_connections(ipvs, select):
     listing = ipvs.read_listing(['--thresholds'])
-    return sum(row[2] for key in keys for row in listing.get(key, {}).get('real_servers', {}).values())
+    return sum(row[2] for key, svc in listing.items() if select(key) for row in svc['real_servers'].values())
 
 
-def wait_idle(ipvs, keys, timeout, poll=0.2):
-    """Wait until the services of keys have no active connection or timeout passes; the seconds waited."""
+def wait_idle(ipvs, select, timeout, poll=0.2):
+    """Wait until the services whose key select() accepts have no active connection or timeout passes;
+    the seconds waited."""
     start = time.time()
-    while keys and active_connections(ipvs, keys) and time.time() - start < timeout:
+    while active_connections(ipvs, select) and time.time() - start < timeout:
         time.sleep(poll)
-    return round(time.time() - start, 1) if keys else 0.0
+    return round(time.time() - start, 1)
 
 
 def main():
@@ -191,7 +192,7 @@ def main():
         commands.append(script)
         if not module.check_mode:
             run_nft(module, nft, script)
-            waited = wait_idle(ipvs, [k for k in ipvs.read_table() if is_bridge(k)], module.params['drain_timeout'])
+            waited = wait_idle(ipvs, is_bridge, module.params['drain_timeout'])
     dummy, before, after, ops, touched, dummy2 = reconcile(module, wanted, ipvs=ipvs)
     commands[:0] = [op.line for op in ops]
     if present and (planned or nft_up):
@@ -200,7 +201,9 @@ def main():
         commands.append(script)
         if not module.check_mode:
             run_nft(module, nft, script)
-            waited = wait_idle(ipvs, [key for key, svc in planned], module.params['drain_timeout'])
+            if planned:
+                bridged = set(key for key, svc in planned)
+                waited = wait_idle(ipvs, bridged.__contains__, module.params['drain_timeout'])
     result = dict(changed=bool(ops) or script is not None, commands=commands, waited=waited,
                   bridges=[{'service': key_text(key), 'fwmark': svc['fwmark'],
                             'ignore': {'fwmark': svc['fwmark'], 'family': svc['family']}} for key, svc in planned])
