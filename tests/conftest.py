@@ -35,6 +35,7 @@ LAB_GROUPS = {
     "tests/scenarios/test_tun_lab.py": "seed lab b",
     "tests/scenarios/test_health_dr.py": "seed lab b",
     "tests/scenarios/test_seed_reset.py": "seed lab",
+    "tests/scenarios/test_molecule_ha.py": "ha lab",
     "tests/scenarios/test_ha_dr.py": "ha lab",
     "tests/scenarios/test_ha_nat.py": "ha lab",
     "tests/integration/test_targets.py": "smoke lab",

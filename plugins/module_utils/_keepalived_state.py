@@ -22,6 +22,9 @@ from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import Ipv
 
 DUMP_FILE = '/tmp/keepalived_check.data'
 PID_FILES = ('/run/keepalived.pid', '/var/run/keepalived.pid')
+# keepalived starts its checker process only with a virtual_server to check; with VRRP alone (director
+# HA without health checks) there is none, and no dump ever comes
+CHECKER_PID_FILES = ('/run/checkers.pid', '/var/run/checkers.pid')
 
 _VS_VIP = re.compile(r'^ VS VIP = (\S+), VPORT = (\d+)$')
 _VS_FWMARK = re.compile(r'^ VS FWMARK = (\d+)$')
@@ -115,8 +118,34 @@ def keepalived_pid():
     return None
 
 
+def parent_pid(pid):
+    """The parent of a live process, or None."""
+    try:
+        with open('/proc/%d/stat' % pid) as handle:
+            # "pid (comm) state ppid ...": comm may hold spaces and parentheses
+            return int(handle.read().rsplit(')', 1)[1].split()[1])
+    except (IOError, OSError, ValueError, IndexError):
+        return None
+
+
+def checker_pid(parent):
+    """keepalived's checker process (a child of parent), or None when keepalived checks nothing."""
+    for path in CHECKER_PID_FILES:
+        try:
+            with open(path) as handle:
+                pid = int(handle.read().strip())
+        except (IOError, OSError, ValueError):
+            continue
+        if parent_pid(pid) == parent:
+            return pid
+    return None
+
+
 def read_dump(pid, timeout=5.0):
-    """Ask keepalived for its checker dump and return its text once written (its size stops changing)."""
+    """Ask keepalived for its checker dump and return its text once written (its size stops changing);
+    an empty text when keepalived runs no checker process (it checks no service)."""
+    if checker_pid(pid) is None:
+        return ''
     try:
         os.unlink(DUMP_FILE)
     except OSError:

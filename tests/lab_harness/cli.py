@@ -1,11 +1,12 @@
-"""Command line: python -m lab_harness {image,up,down,status,ssh,inventory,validate}."""
+"""Command line: python -m lab_harness {image,up,attach,down,status,ssh,inventory,validate,power-on,failover}."""
 
 import argparse
 import json
 import os
 import sys
 
-from . import image, topology, vm
+from . import failover, image, topology, vm
+from .cluster import Cluster, TOPOLOGIES
 from .progress import say
 
 
@@ -29,6 +30,32 @@ def _cmd_up(args):
         run_dir = state["dir"]
         say("log in:    python -m lab_harness ssh --run %s HOST   (or ssh -F %s/ssh_config HOST)" % (state["run_id"], run_dir))
         say("tear down: python -m lab_harness down --run %s" % state["run_id"])
+
+
+def _cmd_attach(args):
+    """A run booted by someone else (its guests must all run): write molecule's instance config for it.
+    Its owner tears it down, not molecule's destroy."""
+    state = vm.find_run(args.run)
+    stopped = sorted(name for name, alive in vm.status_alive(state).items() if not alive)
+    if stopped:
+        raise vm.LabError("run %s: %s not running" % (args.run, ", ".join(stopped)))
+    vm.write_molecule_config(state, args.molecule_config)
+    print(state["run_id"])
+
+
+def _cmd_power_on(args):
+    vm.power_on(vm.find_run(args.run), args.host)
+
+
+def _cmd_failover(args):
+    """Power the VRRP master of a converged HA lab off under bounded load; print the timeline, and write it
+    as JSON (with the measured gap) for a verifier to check. Exits 0 once the drill ran, whatever it found."""
+    cluster = Cluster(args.scenario, argparse.Namespace(run_id=vm.find_run(args.run)["run_id"]))
+    timeline = failover.drill(cluster)
+    print(timeline["report"])
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump(timeline, handle, indent=1)
 
 
 def _cmd_down(args):
@@ -90,6 +117,19 @@ def parser():
     s.add_argument("--molecule-config", help="also write molecule's instance config (YAML list) to this path")
     s.add_argument("--quiet", action="store_true")
     s.set_defaults(func=_cmd_up)
+    s = sub.add_parser("attach", help="write molecule's instance config for a run booted elsewhere")
+    s.add_argument("--run", required=True)
+    s.add_argument("--molecule-config", required=True)
+    s.set_defaults(func=_cmd_attach)
+    s = sub.add_parser("power-on", help="start a powered-off guest again and wait for SSH")
+    s.add_argument("--run")
+    s.add_argument("host")
+    s.set_defaults(func=_cmd_power_on)
+    s = sub.add_parser("failover", help="power the VRRP master off under bounded load and print the timeline")
+    s.add_argument("--run")
+    s.add_argument("--scenario", default="ha_dr", choices=sorted(TOPOLOGIES))
+    s.add_argument("--json", help="also write the timeline and the measured gap to this file")
+    s.set_defaults(func=_cmd_failover)
     s = sub.add_parser("down", help="stop a run's guests and remove its files")
     s.add_argument("--run")
     s.add_argument("--all", action="store_true", help="every run of this cache")

@@ -9,6 +9,7 @@ in the guest). All times are on the client's clock; the cut is placed on it from
 
 import json
 import subprocess
+import threading
 import time
 
 from . import vm
@@ -90,6 +91,8 @@ print("RESULT " + json.dumps({"requests": out, "download": download}))
 
 MAX_REQUESTS = 200
 FAST = "/tmp/lvslab-download.fast"
+# the directors' interface on the client's side of the VIP, by scenario
+CLIENT_SIDE = {"ha_dr": "eth1", "ha_nat": "eth2"}
 
 
 def client_args(vip, count, gap, chunk, pause, download_at, wait):
@@ -180,6 +183,54 @@ def report(timeline, interval=1.0):
         lines.append("  long-lived download: opened at %.2f s, ended at %.2f s, %d bytes, %s, error %s"
                      % (dl["start"] - t0, dl["end"] - t0, dl["bytes"], dl.get("status"), dl["error"]))
     return "\n".join(lines)
+
+
+def drill(cluster):
+    """The whole failover drill on a converged HA lab: the download file on the real servers, the master
+    found, powered off under load. Returns the timeline with "measured" (measure()) and "report" (text)."""
+    for rs in ("rs1", "rs2"):
+        cluster.out(rs, MAKE_BIG)
+    holders = wait_for("one director holds the VIP", lambda: master(cluster) or None, 60)
+    assert len(holders) == 1, "the VIP is on %s" % holders
+    timeline = run(cluster, holders[0], CLIENT_SIDE[cluster.scenario])
+    timeline["scenario"] = cluster.scenario
+    timeline["names_by_director"] = {d: mac for mac, d in timeline["names"].items()}
+    timeline["measured"] = measure(timeline)
+    timeline["report"] = report(timeline)
+    return timeline
+
+
+def boot_old_master(cluster, checks):
+    """Power the old master (the one director that is off) on while one download, opened before, runs slowly
+    (2.5 KB/s, at most 420 s) through the VIP; checks(old master) runs once keepalived there is BACKUP, before
+    the download may finish. Returns (old master, the download's record)."""
+    off = [name for name, alive in vm.status_alive(cluster.state).items() if not alive]
+    assert len(off) == 1, "not one director off: %s" % off
+    result = {}
+
+    def download():
+        proc = cluster.sh("client", client_args(cluster.vip, 1, 0.2, 512, 0.2, 0, 420), timeout=480, stdin=CLIENT)
+        result.update(json.loads(proc.stdout.split("RESULT ", 1)[1]))
+
+    thread = threading.Thread(target=download)
+    thread.start()
+    try:
+        time.sleep(3)
+        vm.power_on(cluster.state, off[0])
+        state = wait_for("keepalived on %s in BACKUP" % off[0], lambda: vrrp_state(cluster, off[0]), 180)
+        assert state == "BACKUP", state
+        checks(off[0])
+        assert thread.is_alive(), "the download ended before the old master was back: %s" % result
+    finally:
+        cluster.out("client", "touch %s" % FAST)
+        thread.join()
+    return off[0], result["download"]
+
+
+def intact(download):
+    """The long-lived download completed with every byte right."""
+    return (download.get("error") is None and download.get("status") == "HTTP/1.1 200 OK"
+            and download.get("bytes") == BIG_SIZE and download.get("sha256") == expected_sha256())
 
 
 def wait_for(what, probe, seconds):

@@ -1,4 +1,8 @@
-"""Every molecule scenario under extensions/molecule runs its full test sequence on lab guests."""
+"""Every molecule scenario under extensions/molecule runs its full test sequence on lab guests.
+
+A scenario whose topology a lab group of make test boots already runs there, attached to that group's lab
+(ATTACHED): the ha scenario in test_molecule_ha.py, on the ha lab.
+"""
 
 import os
 import subprocess
@@ -9,7 +13,10 @@ import pytest
 
 from lab_harness import image, playbook
 
-SCENARIOS = sorted(p.parent.name for p in (playbook.REPO / "extensions" / "molecule").glob("*/molecule.yml"))
+ALL_SCENARIOS = sorted(p.parent.name for p in (playbook.REPO / "extensions" / "molecule").glob("*/molecule.yml"))
+# scenario -> the test that runs it on a lab booted for other tests too
+ATTACHED = {"ha": "tests/scenarios/test_molecule_ha.py"}
+SCENARIOS = [s for s in ALL_SCENARIOS if s not in ATTACHED]
 
 # Debian 13 here; Debian 12 is the release every other lab test boots. `make lab-smoke` runs
 # bookworm, and LVSLAB_MOLECULE_RELEASES="bookworm trixie" runs both.
@@ -22,16 +29,25 @@ def test_releases_and_scenarios_are_given():
     unknown = sorted(set(RELEASES) - set(image.RELEASES))
     assert not unknown, "LVSLAB_MOLECULE_RELEASES names unknown releases %s" % ", ".join(unknown)
     assert SCENARIOS, "no molecule scenario under extensions/molecule"
+    assert set(ATTACHED) <= set(ALL_SCENARIOS), "ATTACHED names a scenario that is gone"
+    assert all((playbook.REPO / test).is_file() for test in ATTACHED.values())
 
 
 @pytest.mark.lab
 @pytest.mark.parametrize("release", RELEASES)
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_molecule_scenario(scenario, release):
-    env = playbook.environment({"MOLECULE_RUN_SUFFIX": os.urandom(3).hex(), "NO_COLOR": "1", "LVSLAB_RELEASE": release,
-                                "PATH": "%s:%s" % (Path(sys.executable).parent, os.environ.get("PATH", ""))})
+    molecule_test(scenario, {"LVSLAB_RELEASE": release})
+
+
+def molecule_test(scenario, extra_env):
+    """`molecule test -s scenario`, which must pass through verify; returns its output."""
+    env = playbook.environment(dict({"MOLECULE_RUN_SUFFIX": os.urandom(3).hex(), "NO_COLOR": "1",
+                                     "PATH": "%s:%s" % (Path(sys.executable).parent, os.environ.get("PATH", ""))},
+                                    **extra_env))
     proc = subprocess.run([str(Path(sys.executable).parent / "molecule"), "test", "-s", scenario],
                           cwd=playbook.REPO, env=env, capture_output=True, text=True, check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-20000:]
     assert "verify: Executed: Successful" in out
+    return out

@@ -4,10 +4,12 @@ nat_both_up.txt and nat_rs1_down.txt are real dumps of keepalived 2.2.7 on the N
 (tests/unit/fixtures/keepalived/README.md); the fwmark/IPv6 one below is synthetic.
 """
 
+import os
 from pathlib import Path
 
 import pytest
 
+from ansible_collections.lvs.cluster.plugins.module_utils import _keepalived_state
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import IpvsError
 from ansible_collections.lvs.cluster.plugins.module_utils._keepalived_state import (
     kernel_dests, parse_check_dump, rs_state)
@@ -210,3 +212,25 @@ def test_a_virtual_server_group_is_refused():
 ])
 def test_rs_state(rs, state):
     assert rs_state(rs) == state
+
+
+# keepalived with VRRP alone (director HA, no virtual_server) runs no checker process: no dump ever comes.
+def test_checker_pid_is_the_child_named_by_its_pid_file(tmp_path, monkeypatch):
+    pid_file = tmp_path / "checkers.pid"
+    pid_file.write_text("%d\n" % os.getpid())
+    monkeypatch.setattr(_keepalived_state, "CHECKER_PID_FILES", (str(tmp_path / "missing.pid"), str(pid_file)))
+    assert _keepalived_state.parent_pid(os.getpid()) == os.getppid()
+    assert _keepalived_state.checker_pid(os.getppid()) == os.getpid()
+    # a stale file naming a process of another parent (a pid reused after keepalived restarted)
+    assert _keepalived_state.checker_pid(os.getpid()) is None
+
+
+def test_no_checker_process_means_an_empty_dump_without_a_signal(tmp_path, monkeypatch):
+    monkeypatch.setattr(_keepalived_state, "CHECKER_PID_FILES", (str(tmp_path / "checkers.pid"),))
+
+    def kill(pid, sig):
+        raise AssertionError("signalled %d" % pid)
+
+    monkeypatch.setattr(_keepalived_state.os, "kill", kill)
+    assert _keepalived_state.read_dump(os.getpid()) == ""
+    assert _keepalived_state.parse_check_dump("") == {}
