@@ -75,6 +75,11 @@ def test_switchover_moves_the_vip_to_the_backup_and_keeps_serving(ha, converged)
     assert failover.master(ha) == other
     assert failover.vrrp_state(ha, old[0]) == "BACKUP"
     assert ha.requests(4).count("NONE") == 0
+    # status.yml names the new MASTER
+    proc, _result = ha.converge(play="playbooks/status.yml", limit="directors")
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    for director, line in ((other[0], "VRRP MASTER: holds %s" % VIP), (old[0], "VRRP BACKUP: holds no VIP")):
+        assert 'ok: [%s] => {\n    "msg": "%s"\n}' % (director, line) in proc.stdout, proc.stdout[-5000:]
 
 
 def test_ha_off_then_on_again_leaves_no_stale_vip(ha, converged):
