@@ -23,7 +23,9 @@ from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_runner import Ip
 def apply_verified(ipvs, current, ops, expected, touched):
     """Apply ops in one batch, verify, and on any failure put the snapshot back and fail."""
     rc, out, err = ipvs.restore(ops)
-    after = ipvs.read_table()
+    # Without a threshold in the table before or in the plan, the batch sets none (-a and -e set every
+    # field), so the re-read skips the --thresholds listing; -S still proves every other field.
+    after = ipvs.read_table(thresholds=has_thresholds(current) or has_thresholds(expected))
     failed = [op for op in ops if not op_holds(op, after)]
     wrong = [k for k in touched if after.get(k) != expected.get(k)]
     if rc == 0 and not err.strip() and not failed and not wrong:
@@ -42,6 +44,12 @@ def apply_verified(ipvs, current, ops, expected, touched):
               cmd=culprit, rc=rc, stdout=out, stderr=err, commands=[op.line for op in ops],
               restored=restored, restore_commands=[op.line for op in back_ops],
               restore_rc=brc, restore_stderr=berr)
+
+
+def has_thresholds(table):
+    """Whether any real server of table has an upper or lower connection threshold."""
+    return any(dest['upper_threshold'] or dest['lower_threshold']
+               for svc in table.values() for dest in svc['real_servers'].values())
 
 
 def reconcile(module, intents, purge=False, keep=None, ipvs=None, drain_timeout=0, drain_poll=1):

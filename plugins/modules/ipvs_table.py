@@ -118,6 +118,14 @@ options:
           - Delete the real servers of this service that are not declared. Set V(false) to only add and edit.
         type: bool
         default: true
+  services_packed:
+    description:
+      - Internal, set by this module's action plugin on the controller, which checks O(services) there and
+        sends them packed in this one string, so that the host does not check and copy thousands of entries
+        again. Give O(services) instead.
+      - The module still refuses a string that does not hold entries O(services) would take unchanged.
+    type: str
+    version_added: 0.2.0
   drain_timeout:
     description:
       - Seconds to drain the real servers that this call removes from declared services (because they are no
@@ -173,6 +181,9 @@ options:
     default: false
     version_added: 0.2.0
 notes:
+  - The action plugin of this module checks O(services) on the controller and sends them to the host packed in
+    O(services_packed). Without the action plugin (for example when the module file is run directly), the
+    module checks O(services) itself.
   - The entries of O(services) are checked by the module itself, with the same rules and messages as Ansible's
     own checks of suboptions, before anything is read or changed.
   - Above 1000 services plus real servers, the result's C(invocation) (shown with C(-vvv)) gives O(services) as a
@@ -275,7 +286,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_reconcile import reconcile, table_diff
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import IpvsError, export_table, key_text, service_key, table_rules
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_plan import intent
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import key_spec, services_spec, validated_list
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import (
+    key_spec, plain_valid, services_spec, unpack_list, validated_list)
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_validate import (
     build_dests, build_selector, build_service, selector_matches)
 
@@ -309,19 +321,37 @@ SERVICES = services_spec(True)
 ECHO_LIMIT = 1000
 
 
+def declared_services(module):
+    """The entries of services, or of services_packed (which the action plugin sends instead)."""
+    packed = module.params.pop('services_packed')
+    if packed is None:
+        return validated_list(module, 'services', SERVICES)
+    try:
+        services = unpack_list(packed, SERVICES)
+    except IpvsError as e:
+        module.fail_json(msg='services_packed: %s' % e)
+    # the controller checked them; a hand-made string is refused here, before anything is read or changed
+    if not plain_valid(services, SERVICES):
+        module.fail_json(msg='services_packed: holds entries that services would not take unchanged; give them as services')
+    module.params['services'] = services
+    return services
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             services=dict(type='list', elements='dict', default=[]),
+            services_packed=dict(type='str'),
             purge=dict(type='bool', default=False),
             drain_timeout=dict(type='int', default=0),
             ignore=dict(type='list', elements='dict', default=[], options=key_spec()),
             return_rules=dict(type='bool', default=False),
             return_services=dict(type='bool', default=False),
         ),
+        mutually_exclusive=[('services', 'services_packed')],
         supports_check_mode=True,
     )
-    services = validated_list(module, 'services', SERVICES)
+    services = declared_services(module)
     entries = len(services) + sum(len(item.get('real_servers') or []) for item in services)
     if entries > ECHO_LIMIT:
         # what the result's invocation shows (AnsibleModule echoes module.params there)
