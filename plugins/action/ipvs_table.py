@@ -15,10 +15,24 @@ __metaclass__ = type
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_digest import declared_digests
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import IpvsError
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import checked_list, pack_list
-from ansible_collections.lvs.cluster.plugins.modules.ipvs_table import SERVICES
+from ansible_collections.lvs.cluster.plugins.modules.ipvs_table import SERVICES, declared
 
 MODULE = 'lvs.cluster.ipvs_table'
+
+
+def digests(services):
+    """The digests of the declared services for the module's no-op check, or None when it does not apply.
+
+    The module checks the declaration itself (same code, same messages) whenever it has to change anything.
+    """
+    try:
+        intents = declared({'ignore': []}, services)[0]
+    except IpvsError:
+        return None
+    return declared_digests(intents)
 
 
 class ActionModule(ActionBase):
@@ -37,7 +51,7 @@ class ActionModule(ActionBase):
             if msg is not None:
                 result.update(failed=True, msg=msg)
                 return result
-            args['services_packed'] = pack_list(services, SERVICES)
+            args['services_packed'] = pack_list(services, SERVICES, digests=digests(services))
 
         wrap_async = self._task.async_val and not self._connection.has_native_async
         result = merge_hash(result, self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars,

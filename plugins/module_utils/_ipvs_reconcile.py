@@ -26,10 +26,11 @@ def apply_verified(ipvs, current, ops, expected, touched):
     # Without a threshold in the table before or in the plan, the batch sets none (-a and -e set every
     # field), so the re-read skips the --thresholds listing; -S still proves every other field.
     after = ipvs.read_table(thresholds=has_thresholds(current) or has_thresholds(expected))
-    failed = [op for op in ops if not op_holds(op, after)]
     wrong = [k for k in touched if after.get(k) != expected.get(k)]
-    if rc == 0 and not err.strip() and not failed and not wrong:
+    if rc == 0 and not err.strip() and not wrong:
+        # touched holds the service of every op and expected is their effect: every op holds
         return after
+    failed = [op for op in ops if not op_holds(op, after)]
     if failed:
         culprit = failed[0].line
     elif wrong:
@@ -52,7 +53,7 @@ def has_thresholds(table):
                for svc in table.values() for dest in svc['real_servers'].values())
 
 
-def reconcile(module, intents, purge=False, keep=None, ipvs=None, drain_timeout=0, drain_poll=1):
+def reconcile(module, intents, purge=False, keep=None, ipvs=None, drain_timeout=0, drain_poll=1, read=None):
     """Lock, read, plan and (outside check mode) apply intents.
 
     With drain_timeout > 0, the real servers the plan deletes first get weight 0 in a batch of their
@@ -60,13 +61,17 @@ def reconcile(module, intents, purge=False, keep=None, ipvs=None, drain_timeout=
     and plans again from the table it reads then, so a change made meanwhile is not undone blindly.
     intents may be a function of the table read under the lock, returning the intents: a module
     that decides from the live table decides on what it then changes. It may raise IpvsError.
+    read: (-S, --thresholds) output that ipvs read under the lock it still holds (Ipvsadm.read_texts).
     Returns (ipvs, before, after, ops, touched, drained); ops include the weight-0 edits.
     """
     if ipvs is None:
         ipvs = Ipvsadm(module)
-    if not module.check_mode:
-        ipvs.lock()
-    before = ipvs.read_table()
+    if read is not None:
+        before = ipvs.parse_table(*read)
+    else:
+        if not module.check_mode:
+            ipvs.lock()
+        before = ipvs.read_table()
     ops, expected, touched = _plan(ipvs, before, intents, purge, keep)
     targets = [(service_key(op.svc), dest_key(op.dest)) for op in ops if op.cmd == '-d'] if drain_timeout > 0 else []
     if not targets:

@@ -61,12 +61,20 @@ class Ipvsadm(object):
         if not self.loaded():
             return {}
         save = self.run(['-S', '-n'])[1]
-        listing = self.run(['-L', '-n', '--thresholds'])[1] if thresholds else ''
+        listing = self.run(['-L', '-n', '--thresholds'])[1] if thresholds else None
+        return self.parse_table(save, listing)
+
+    def read_texts(self):
+        """(-S -n output, --thresholds listing) of the live table, for parse_table() (ip_vs must be loaded)."""
+        return self.run(['-S', '-n'])[1], self.run(['-L', '-n', '--thresholds'])[1]
+
+    def parse_table(self, save, listing):
+        """The table of read_texts()' output; listing None leaves every threshold 0."""
         try:
             table = parse_save(save)
-            return merge_thresholds(table, parse_listing(listing)) if thresholds else table
+            return table if listing is None else merge_thresholds(table, parse_listing(listing))
         except IpvsError as e:
-            self.fail('cannot read the IPVS table: %s' % e, stdout=save + listing)
+            self.fail('cannot read the IPVS table: %s' % e, stdout=save + (listing or ''))
 
     def read_listing(self, variant, svc=None):
         args = ['-L', '-n'] + list(variant) + (service_args(svc) if svc else [])

@@ -226,10 +226,10 @@ def _pack_rows(items, options):
     return rows
 
 
-def pack_list(items, option):
-    """A checked list of dicts (see checked_list) as one JSON string; unpack_list() reverses it."""
-    return json.dumps({'version': PACK_VERSION, 'fields': _fields(option['options']),
-                       'rows': _pack_rows(items, option['options'])}, separators=(',', ':'))
+def pack_list(items, option, **extra):
+    """A checked list of dicts (see checked_list) as one JSON string, with extra keys; unpack_list() reverses it."""
+    packed = dict(extra, version=PACK_VERSION, fields=_fields(option['options']), rows=_pack_rows(items, option['options']))
+    return json.dumps(packed, separators=(',', ':'))
 
 
 def _fields(options):
@@ -249,16 +249,28 @@ def _unpack_rows(rows, options):
     return items
 
 
-def unpack_list(text, option):
-    """The list of dicts pack_list() packed, unset suboptions missing; IpvsError when text is not one.
-
-    The rows must have been packed from this same spec (the field names are compared), and are not
-    checked here: call plain_valid() on the result.
-    """
+def load_packed(text, option):
+    """The packed dict of pack_list()'s string (rows still packed); IpvsError when text is not one."""
     try:
         packed = json.loads(text)
         if packed['version'] != PACK_VERSION or packed['fields'] != _fields(option['options']):
             raise ValueError('packed by another version of the spec')
-        return _unpack_rows(packed['rows'], option['options'])
+        return packed
     except (ValueError, KeyError, TypeError) as e:
         raise IpvsError('not a declaration packed by this collection (%s)' % e)
+
+
+def unpack_rows(packed, option):
+    """The list of dicts of load_packed()'s result, unset suboptions missing; IpvsError for malformed rows.
+
+    The rows are not checked here: call plain_valid() on the result.
+    """
+    try:
+        return _unpack_rows(packed['rows'], option['options'])
+    except (KeyError, TypeError) as e:
+        raise IpvsError('not a declaration packed by this collection (%s)' % e)
+
+
+def unpack_list(text, option):
+    """The list of dicts pack_list() packed (see unpack_rows)."""
+    return unpack_rows(load_packed(text, option), option)

@@ -114,3 +114,74 @@ def test_services_and_packed_are_exclusive(tmp_path, monkeypatch, capsys):
                         kernel, tmp_path, monkeypatch, capsys)
     assert result['failed'] and 'mutually exclusive: services|services_packed' in result['msg']
     assert kernel.calls == []
+
+
+# ---- the no-op check on digests of the -S text ---------------------------------------------------
+
+DECLARED = {'services': [{'address': '192.0.2.10', 'port': 80, 'scheduler': 'wrr',
+                          'real_servers': [{'address': '10.0.0.1', 'weight': 2}, {'address': '10.0.0.2', 'forwarding': 'nat', 'port': 8080}]},
+                         {'fwmark': 4, 'family': 'ipv6', 'scheduler': 'rr', 'one_packet': True,
+                          'real_servers': [{'address': '2001:db8::4', 'forwarding': 'tun', 'tun_type': 'gre'}]}]}
+LIVE = ('-A -t 192.0.2.10:80 -s wrr\n-a -t 192.0.2.10:80 -r 10.0.0.2:8080 -m -w 1\n-a -t 192.0.2.10:80 -r 10.0.0.1:80 -g -w 2\n'
+        '-A -f 4 -6 -s rr -o\n-a -f 4 -6 -r [2001:db8::4]:0 -i -w 1 --tun-type gre --tun-nocsum\n'
+        '-A -u 192.0.2.99:53 -s rr\n')   # a service the declaration does not name stays untouched
+
+
+def unparsed(monkeypatch):
+    """Make any parse of the table fail: the digest check must decide alone."""
+    from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs_runner
+
+    def refuse(*args):
+        raise AssertionError('the table was parsed')
+    monkeypatch.setattr(_ipvs_runner, 'parse_save', refuse)
+
+
+@pytest.mark.parametrize('check', [False, True])
+def test_noop_is_found_on_the_text_alone(check, tmp_path, monkeypatch, capsys):
+    kernel = FakeKernel(tmp_path, LIVE)
+    before = kernel.rules()
+    unparsed(monkeypatch)
+    result, sent = via_action(DECLARED, kernel, tmp_path, monkeypatch, capsys, check=check, diff=True)
+    assert (result['changed'], result['commands'], result['drained']) == (False, [], [])
+    assert result['diff'] == {'before': {'services': {}}, 'after': {'services': {}}}
+    assert kernel.calls == [['ipvsadm', '-S', '-n'], ['ipvsadm', '-L', '-n', '--thresholds']]
+    assert kernel.rules() == before
+    assert (tmp_path / 'ipvs.lock').exists() is not check
+    assert len(json.loads(sent[0][1]['services_packed'])['digests']) == 2
+
+
+@pytest.mark.parametrize('live, commands, calls', [
+    # same -S text, but a threshold the declaration does not have: -S hides it, the listing shows it
+    (LIVE.replace('10.0.0.1:80 -g -w 2', '10.0.0.1:80 -g -w 2 -x 10 -y 5'),
+     ['-e -t 192.0.2.10:80 -r 10.0.0.1:80 -g -w 2'],
+     [['-S', '-n'], ['-L', '-n', '--thresholds'], ['-R'], ['-S', '-n'], ['-L', '-n', '--thresholds']]),
+    # an undeclared real server: purged on the table already read (one read, not two)
+    (LIVE + '-a -u 192.0.2.99:53 -r 10.0.0.9:53 -g -w 1\n-a -f 4 -6 -r [2001:db8::5]:0 -i -w 1 --tun-type ipip\n',
+     ['-d -f 4 -6 -r [2001:db8::5]:0'],
+     [['-S', '-n'], ['-L', '-n', '--thresholds'], ['-R'], ['-S', '-n']]),
+    # one weight
+    (LIVE.replace('-m -w 1', '-m -w 3'), ['-e -t 192.0.2.10:80 -r 10.0.0.2:8080 -m -w 1'],
+     [['-S', '-n'], ['-L', '-n', '--thresholds'], ['-R'], ['-S', '-n']]),
+])
+def test_a_difference_takes_the_full_path_on_what_was_read(live, commands, calls, tmp_path, monkeypatch, capsys):
+    kernel = FakeKernel(tmp_path, live)
+    result, sent = via_action(DECLARED, kernel, tmp_path, monkeypatch, capsys)
+    assert result['changed'] and result['commands'] == commands
+    assert [c[1:] for c in kernel.calls if c[0] == 'ipvsadm'] == calls
+
+
+@pytest.mark.parametrize('extra', [{'purge': True}, {'return_rules': True}, {'ignore': [{'address': '192.0.2.99'}]}])
+def test_no_digest_check_where_the_module_needs_the_parsed_table(extra, tmp_path, monkeypatch, capsys):
+    kernel = FakeKernel(tmp_path, LIVE)
+    unparsed(monkeypatch)
+    with pytest.raises(AssertionError, match='the table was parsed'):
+        via_action(dict(DECLARED, **extra), kernel, tmp_path, monkeypatch, capsys)
+
+
+def test_no_digests_for_services_that_keep_undeclared_real_servers_or_set_thresholds():
+    from ansible_collections.lvs.cluster.plugins.action.ipvs_table import digests
+    keep = [dict(DECLARED['services'][0], purge_real_servers=False)]
+    threshold = [{'address': '192.0.2.10', 'port': 80, 'real_servers': [{'address': '10.0.0.1', 'upper_threshold': 5}]}]
+    invalid = [{'address': '192.0.2.10', 'port': 70000}]
+    assert digests(keep) is None and digests(threshold) is None and digests(invalid) is None
+    assert [d[0] for d in digests(DECLARED['services'])] == ['-t 192.0.2.10:80', '-f 4 -6']
