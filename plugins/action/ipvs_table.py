@@ -7,7 +7,8 @@
 # on the controller with the module's own spec and messages, and sends the module one packed string
 # (services_packed) instead: at thousands of real servers, AnsibleModule's decoding, two deep copies and
 # the echo of every entry cost the host more than the rest of its work. A bad entry fails here, before
-# anything is sent to the host.
+# anything is sent to the host. With them go the digests of each declared service's -S lines, with which
+# the host finds a run with nothing to change without parsing the table (_ipvs_digest).
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type

@@ -184,6 +184,10 @@ notes:
   - The action plugin of this module checks O(services) on the controller and sends them to the host packed in
     O(services_packed). Without the action plugin (for example when the module file is run directly), the
     module checks O(services) itself.
+  - With the action plugin, and without O(purge), O(ignore), O(return_rules) and O(return_services), the host
+    first compares the C(ipvsadm -S -n) lines of each declared service with a digest of the lines it has when
+    nothing is to change. When all match and no real server has a threshold, the module reports no change
+    without parsing the table; otherwise it plans on the table it has read, as usual.
   - The entries of O(services) are checked by the module itself, with the same rules and messages as Ansible's
     own checks of suboptions, before anything is read or changed.
   - Above 1000 services plus real servers, the result's C(invocation) (shown with C(-vvv)) gives O(services) as a
@@ -343,11 +347,24 @@ def declared_services(module, packed):
     return services
 
 
-def echo(module, services):
-    """What the result's invocation shows for services (AnsibleModule echoes module.params there)."""
-    entries = len(services) + sum(len(item.get('real_servers') or []) for item in services)
-    module.params['services'] = services if entries <= ECHO_LIMIT else (
-        '%d services with %d real servers in all (not echoed above %d entries)' % (len(services), entries - len(services), ECHO_LIMIT))
+def echo(module, services=None, packed=None):
+    """What the result's invocation shows for services (AnsibleModule echoes module.params there).
+
+    From packed (load_packed), a long declaration is counted without unpacking it.
+    """
+    if packed is not None:
+        at = list(SERVICES['options']).index('real_servers')
+        rows = packed['rows']
+        try:
+            count, dests = len(rows), sum(len(row[at] or []) for row in rows if len(row) > at)
+        except TypeError as e:
+            fail(module, 'services_packed: not a declaration packed by this collection (%s)' % e)
+        if count + dests <= ECHO_LIMIT:
+            return echo(module, services=unpack_rows(packed, SERVICES))
+    else:
+        count, dests = len(services), sum(len(item.get('real_servers') or []) for item in services)
+    module.params['services'] = services if count + dests <= ECHO_LIMIT else (
+        '%d services with %d real servers in all (not echoed above %d entries)' % (count, dests, ECHO_LIMIT))
 
 
 def read_unless_unchanged(module, packed):
@@ -373,7 +390,7 @@ def read_unless_unchanged(module, packed):
         return ipvs, read
     ipvs.unlock()
     try:
-        echo(module, unpack_rows(packed, SERVICES))
+        echo(module, packed=packed)
     except IpvsError as e:
         fail(module, 'services_packed: %s' % e)
     result = dict(changed=False, commands=[], drained=[])

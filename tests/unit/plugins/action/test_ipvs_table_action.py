@@ -185,3 +185,15 @@ def test_no_digests_for_services_that_keep_undeclared_real_servers_or_set_thresh
     invalid = [{'address': '192.0.2.10', 'port': 70000}]
     assert digests(keep) is None and digests(threshold) is None and digests(invalid) is None
     assert [d[0] for d in digests(DECLARED['services'])] == ['-t 192.0.2.10:80', '-f 4 -6']
+
+
+def test_a_long_declaration_is_echoed_as_a_summary_on_both_paths(tmp_path, monkeypatch, capsys):
+    services = [{'address': '10.100.0.%d' % i, 'port': 80, 'real_servers': [{'address': '172.16.%d.%d' % (i, j)} for j in range(1, 11)]}
+                for i in range(100)]
+    kernel = FakeKernel(tmp_path)
+    first, dummy = via_action({'services': services}, kernel, tmp_path, monkeypatch, capsys)
+    unparsed(monkeypatch)
+    second, dummy = via_action({'services': services}, kernel, tmp_path, monkeypatch, capsys)
+    assert first['changed'] and len(first['commands']) == 1100 and not second['changed']
+    summary = '100 services with 1000 real servers in all (not echoed above 1000 entries)'
+    assert first['invocation']['module_args']['services'] == second['invocation']['module_args']['services'] == summary
