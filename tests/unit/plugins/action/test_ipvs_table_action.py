@@ -197,3 +197,30 @@ def test_a_long_declaration_is_echoed_as_a_summary_on_both_paths(tmp_path, monke
     assert first['changed'] and len(first['commands']) == 1100 and not second['changed']
     summary = '100 services with 1000 real servers in all (not echoed above 1000 entries)'
     assert first['invocation']['module_args']['services'] == second['invocation']['module_args']['services'] == summary
+
+
+WIDE = {'services': [
+    {'address': '2001:DB8::80', 'port': 80, 'scheduler': 'sh', 'scheduler_flags': ['flag-2', 'sh-fallback'],
+     'persistence_timeout': 600, 'persistence_netmask': '64',
+     'real_servers': [{'address': '2001:db8::a0', 'port': 8080, 'forwarding': 'nat', 'weight': 0},
+                      {'address': '10.0.0.70', 'forwarding': 'tun', 'tun_type': 'gue', 'tun_port': 6080, 'tun_checksum': 'remcsum'}]},
+    {'protocol': 'udp', 'address': '192.0.2.10', 'port': 53, 'scheduler': 'mh', 'scheduler_flags': ['mh-port'],
+     'one_packet': True, 'persistence_timeout': 30, 'persistence_engine': 'sip',
+     'real_servers': [{'address': '10.0.0.31', 'forwarding': 'tun', 'tun_type': 'gre', 'tun_checksum': 'csum'}]},
+    {'protocol': 'sctp', 'address': '192.0.2.10', 'port': 0, 'persistence_timeout': 360, 'persistence_netmask': '255.255.255.0'},
+    {'fwmark': 7, 'scheduler': 'rr', 'real_servers': [{'address': '10.0.0.5', 'port': 0, 'forwarding': 'nat', 'weight': 65535}]},
+]}
+
+
+def test_every_option_is_a_digest_noop_once_applied(tmp_path, monkeypatch, capsys):
+    """The digests render what -S prints for every option the declaration can hold (thresholds aside)."""
+    kernel = FakeKernel(tmp_path)
+    first, dummy = via_action(WIDE, kernel, tmp_path, monkeypatch, capsys)
+    assert first['changed'] and not first.get('failed'), first.get('msg')
+    plain = run_module('ipvs_table', WIDE, kernel, tmp_path, monkeypatch, capsys)
+    assert not plain['changed'], plain['commands']
+    kernel.calls.clear()
+    unparsed(monkeypatch)
+    second, dummy = via_action(WIDE, kernel, tmp_path, monkeypatch, capsys)
+    assert not second['changed'] and second['commands'] == []
+    assert [c[1:] for c in kernel.calls] == [['-S', '-n'], ['-L', '-n', '--thresholds']]
