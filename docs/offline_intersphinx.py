@@ -21,6 +21,8 @@ LABELS = {
                              "Return Values"),
     "ansible_configuration_settings": ("reference_appendices/config.html#ansible-configuration-settings",
                                        "Ansible Configuration Settings"),
+    # the note of a module with an action plugin (ipvs_table)
+    "action_plugins": ("plugins/action.html#action-plugins", "Action plugins"),
     "ansible_collections.ansible.posix.sysctl_module": (
         "collections/ansible/posix/sysctl_module.html#ansible-collections-ansible-posix-sysctl-module",
         "ansible.posix.sysctl module"),

@@ -23,11 +23,14 @@ from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_runner import Ip
 def apply_verified(ipvs, current, ops, expected, touched):
     """Apply ops in one batch, verify, and on any failure put the snapshot back and fail."""
     rc, out, err = ipvs.restore(ops)
-    after = ipvs.read_table()
-    failed = [op for op in ops if not op_holds(op, after)]
+    # Without a threshold in the table before or in the plan, the batch sets none (-a and -e set every
+    # field), so the re-read skips the --thresholds listing; -S still proves every other field.
+    after = ipvs.read_table(thresholds=has_thresholds(current) or has_thresholds(expected))
     wrong = [k for k in touched if after.get(k) != expected.get(k)]
-    if rc == 0 and not err.strip() and not failed and not wrong:
+    if rc == 0 and not err.strip() and not wrong:
+        # touched holds the service of every op and expected is their effect: every op holds
         return after
+    failed = [op for op in ops if not op_holds(op, after)]
     if failed:
         culprit = failed[0].line
     elif wrong:
@@ -44,7 +47,13 @@ def apply_verified(ipvs, current, ops, expected, touched):
               restore_rc=brc, restore_stderr=berr)
 
 
-def reconcile(module, intents, purge=False, keep=None, ipvs=None, drain_timeout=0, drain_poll=1):
+def has_thresholds(table):
+    """Whether any real server of table has an upper or lower connection threshold."""
+    return any(dest['upper_threshold'] or dest['lower_threshold']
+               for svc in table.values() for dest in svc['real_servers'].values())
+
+
+def reconcile(module, intents, purge=False, keep=None, ipvs=None, drain_timeout=0, drain_poll=1, read=None):
     """Lock, read, plan and (outside check mode) apply intents.
 
     With drain_timeout > 0, the real servers the plan deletes first get weight 0 in a batch of their
@@ -52,13 +61,17 @@ def reconcile(module, intents, purge=False, keep=None, ipvs=None, drain_timeout=
     and plans again from the table it reads then, so a change made meanwhile is not undone blindly.
     intents may be a function of the table read under the lock, returning the intents: a module
     that decides from the live table decides on what it then changes. It may raise IpvsError.
+    read: (-S, --thresholds) output that ipvs read under the lock it still holds (Ipvsadm.read_texts).
     Returns (ipvs, before, after, ops, touched, drained); ops include the weight-0 edits.
     """
     if ipvs is None:
         ipvs = Ipvsadm(module)
-    if not module.check_mode:
-        ipvs.lock()
-    before = ipvs.read_table()
+    if read is not None:
+        before = ipvs.parse_table(*read)
+    else:
+        if not module.check_mode:
+            ipvs.lock()
+        before = ipvs.read_table()
     ops, expected, touched = _plan(ipvs, before, intents, purge, keep)
     targets = [(service_key(op.svc), dest_key(op.dest)) for op in ops if op.cmd == '-d'] if drain_timeout > 0 else []
     if not targets:

@@ -52,16 +52,29 @@ class Ipvsadm(object):
         self.unlock()
         self.module.fail_json(msg=msg, **kwargs)
 
-    def read_table(self):
-        """The live table {key: service with real_servers}; empty when ip_vs is not loaded."""
+    def read_table(self, thresholds=True):
+        """The live table {key: service with real_servers}; empty when ip_vs is not loaded.
+
+        thresholds=False skips the --thresholds listing (as long a read as -S itself) and leaves every
+        threshold 0: only for a caller that knows the table has none.
+        """
         if not self.loaded():
             return {}
         save = self.run(['-S', '-n'])[1]
-        thresholds = self.run(['-L', '-n', '--thresholds'])[1]
+        listing = self.run(['-L', '-n', '--thresholds'])[1] if thresholds else None
+        return self.parse_table(save, listing)
+
+    def read_texts(self):
+        """(-S -n output, --thresholds listing) of the live table, for parse_table() (ip_vs must be loaded)."""
+        return self.run(['-S', '-n'])[1], self.run(['-L', '-n', '--thresholds'])[1]
+
+    def parse_table(self, save, listing):
+        """The table of read_texts()' output; listing None leaves every threshold 0."""
         try:
-            return merge_thresholds(parse_save(save), parse_listing(thresholds))
+            table = parse_save(save)
+            return table if listing is None else merge_thresholds(table, parse_listing(listing))
         except IpvsError as e:
-            self.fail('cannot read the IPVS table: %s' % e, stdout=save + thresholds)
+            self.fail('cannot read the IPVS table: %s' % e, stdout=save + (listing or ''))
 
     def read_listing(self, variant, svc=None):
         args = ['-L', '-n'] + list(variant) + (service_args(svc) if svc else [])

@@ -11,9 +11,11 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import json
+
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import (
     DEFAULT_FORWARDING, DEFAULT_SCHEDULER, DEFAULT_WEIGHT, FAMILIES, FORWARDING, PERSISTENCE_ENGINES, PROTOCOLS,
-    SCHEDULERS, SCHEDULER_FLAGS, TUN_CHECKSUMS, TUN_TYPES)
+    SCHEDULERS, SCHEDULER_FLAGS, TUN_CHECKSUMS, TUN_TYPES, IpvsError)
 
 
 def key_spec():
@@ -165,17 +167,16 @@ def plain_valid(items, option):
     return all(_entry_valid(item, options, rules) for item in items)
 
 
-def validated_list(module, name, option):
-    """module.params[name] checked against option (a list-of-dicts spec with options), as AnsibleModule would.
+def checked_list(name, items, option, module_name):
+    """items checked against option (a list-of-dicts spec with options) as AnsibleModule would: (items, error).
 
-    Declare the option in argument_spec without 'options' (type='list', elements='dict'), and call this
-    first thing in main(). Entries that plain_valid() accepts are returned as given (unset suboptions are
-    missing, not None: read them with .get()); otherwise AnsibleModule's validator runs on the whole list
-    and its result (defaults filled) is returned, or the module fails with its message.
+    Entries that plain_valid() accepts are returned as given (unset suboptions are missing, not None: read
+    them with .get()); otherwise Ansible's own validator runs on the whole list and its result (defaults
+    filled) is returned, or its message. Used on the host (validated_list) and on the controller (the
+    ipvs_table action plugin), so both give the same result and the same messages.
     """
-    items = module.params[name]
     if plain_valid(items, option):
-        return items
+        return items, None
     # imported here: only unusual input pays for it
     from ansible.module_utils.common.arg_spec import ModuleArgumentSpecValidator
     from ansible.module_utils.errors import UnsupportedError
@@ -183,6 +184,93 @@ def validated_list(module, name, option):
     if result.errors.errors:
         msg = result.errors.msg
         if isinstance(result.errors[0], UnsupportedError):
-            msg = 'Unsupported parameters for (%s) module: %s' % (module._name, msg)
+            msg = 'Unsupported parameters for (%s) module: %s' % (module_name, msg)
+        return None, msg
+    return result.validated_parameters[name], None
+
+
+def validated_list(module, name, option):
+    """module.params[name] checked against option (a list-of-dicts spec with options), as AnsibleModule would.
+
+    Declare the option in argument_spec without 'options' (type='list', elements='dict'), and call this
+    first thing in main(); see checked_list() for the result. The module fails with Ansible's message.
+    """
+    items, msg = checked_list(name, module.params[name], option, module._name)
+    if msg is not None:
         module.fail_json(msg=msg)
-    return result.validated_parameters[name]
+    return items
+
+
+# ---- a checked list of suboption dicts, packed for the host ------------------------------------
+#
+# The ipvs_table action plugin checks services on the controller (checked_list) and sends the module
+# one string instead: each entry as a row of its suboptions' values in the spec's order (nested lists
+# of dicts as rows too), unset ones as null and trailing ones dropped. The host then decodes one JSON
+# string instead of AnsibleModule checking, copying twice and echoing back thousands of dicts.
+
+PACK_VERSION = 1
+
+
+def _pack_rows(items, options):
+    names = list(options)
+    rows = []
+    for item in items:
+        row = []
+        for name in names:
+            value = item.get(name)
+            sub = options[name].get('options')
+            row.append(_pack_rows(value, sub) if sub is not None and value is not None else value)
+        while row and row[-1] is None:
+            row.pop()
+        rows.append(row)
+    return rows
+
+
+def pack_list(items, option, **extra):
+    """A checked list of dicts (see checked_list) as one JSON string, with extra keys; unpack_list() reverses it."""
+    packed = dict(extra, version=PACK_VERSION, fields=_fields(option['options']), rows=_pack_rows(items, option['options']))
+    return json.dumps(packed, separators=(',', ':'))
+
+
+def _fields(options):
+    return [[name, _fields(sub['options'])] if sub.get('options') else name for name, sub in options.items()]
+
+
+def _unpack_rows(rows, options):
+    names = list(options)
+    subs = [options[name].get('options') for name in names]
+    items = []
+    for row in rows:
+        item = {}
+        for name, sub, value in zip(names, subs, row):
+            if value is not None:
+                item[name] = _unpack_rows(value, sub) if sub is not None else value
+        items.append(item)
+    return items
+
+
+def load_packed(text, option):
+    """The packed dict of pack_list()'s string (rows still packed); IpvsError when text is not one."""
+    try:
+        packed = json.loads(text)
+        if packed['version'] != PACK_VERSION or packed['fields'] != _fields(option['options']):
+            raise ValueError('packed by another version of the spec')
+        return packed
+    except (ValueError, KeyError, TypeError) as e:
+        raise IpvsError('not a declaration packed by this collection (%s)' % e)
+
+
+def unpack_rows(packed, option):
+    """The list of dicts of load_packed()'s result, unset suboptions missing; IpvsError for malformed rows.
+
+    The rows are not checked here: call plain_valid() on the result.
+    """
+    try:
+        return _unpack_rows(packed['rows'], option['options'])
+    except (KeyError, TypeError) as e:
+        raise IpvsError('not a declaration packed by this collection (%s)' % e)
+
+
+def unpack_list(text, option):
+    """The list of dicts pack_list() packed (see unpack_rows)."""
+    return unpack_rows(load_packed(text, option), option)

@@ -118,6 +118,14 @@ options:
           - Delete the real servers of this service that are not declared. Set V(false) to only add and edit.
         type: bool
         default: true
+  services_packed:
+    description:
+      - Internal, set by this module's action plugin on the controller, which checks O(services) there and
+        sends them packed in this one string, so that the host does not check and copy thousands of entries
+        again. Give O(services) instead.
+      - The module still refuses a string that does not hold entries O(services) would take unchanged.
+    type: str
+    version_added: 0.2.0
   drain_timeout:
     description:
       - Seconds to drain the real servers that this call removes from declared services (because they are no
@@ -173,6 +181,13 @@ options:
     default: false
     version_added: 0.2.0
 notes:
+  - The action plugin of this module checks O(services) on the controller and sends them to the host packed in
+    O(services_packed). Without the action plugin (for example when the module file is run directly), the
+    module checks O(services) itself.
+  - With the action plugin, and without O(purge), O(ignore), O(return_rules) and O(return_services), the host
+    first compares the C(ipvsadm -S -n) lines of each declared service with a digest of the lines it has when
+    nothing is to change. When all match and no real server has a threshold, the module reports no change
+    without parsing the table; otherwise it plans on the table it has read, as usual.
   - The entries of O(services) are checked by the module itself, with the same rules and messages as Ansible's
     own checks of suboptions, before anything is read or changed.
   - Above 1000 services plus real servers, the result's C(invocation) (shown with C(-vvv)) gives O(services) as a
@@ -275,7 +290,10 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_reconcile import reconcile, table_diff
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_model import IpvsError, export_table, key_text, service_key, table_rules
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_plan import intent
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import key_spec, services_spec, validated_list
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_digest import unchanged
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_runner import Ipvsadm
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import (
+    key_spec, load_packed, plain_valid, services_spec, unpack_rows, validated_list)
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_validate import (
     build_dests, build_selector, build_service, selector_matches)
 
@@ -309,36 +327,115 @@ SERVICES = services_spec(True)
 ECHO_LIMIT = 1000
 
 
+def fail(module, msg):
+    # release the lock first (held after a digest check): a persistent interpreter (Mitogen) runs the next module
+    Ipvsadm.unlock()
+    module.fail_json(msg=msg)
+
+
+def declared_services(module, packed):
+    """The entries of services, or of services_packed (which the action plugin sends instead)."""
+    if packed is None:
+        return validated_list(module, 'services', SERVICES)
+    try:
+        services = unpack_rows(packed, SERVICES)
+    except IpvsError as e:
+        fail(module, 'services_packed: %s' % e)
+    # the controller checked them; a hand-made string is refused here, before anything is changed
+    if not plain_valid(services, SERVICES):
+        fail(module, 'services_packed: holds entries that services would not take unchanged; give them as services')
+    return services
+
+
+def echo(module, services=None, packed=None):
+    """What the result's invocation shows for services (AnsibleModule echoes module.params there).
+
+    From packed (load_packed), a long declaration is counted without unpacking it.
+    """
+    if packed is not None:
+        at = list(SERVICES['options']).index('real_servers')
+        rows = packed['rows']
+        try:
+            count, dests = len(rows), sum(len(row[at] or []) for row in rows if len(row) > at)
+        except TypeError as e:
+            fail(module, 'services_packed: not a declaration packed by this collection (%s)' % e)
+        if count + dests <= ECHO_LIMIT:
+            return echo(module, services=unpack_rows(packed, SERVICES))
+    else:
+        count, dests = len(services), sum(len(item.get('real_servers') or []) for item in services)
+    module.params['services'] = services if count + dests <= ECHO_LIMIT else (
+        '%d services with %d real servers in all (not echoed above %d entries)' % (count, dests, ECHO_LIMIT))
+
+
+def read_unless_unchanged(module, packed):
+    """Exit unchanged when the digests the action plugin sent match the live table; else (ipvs, read).
+
+    read is the (-S, --thresholds) output, read under the lock that ipvs then holds (outside check mode),
+    for reconcile() to plan on; (None, None) when the digest check does not apply.
+    """
+    params = module.params
+    digests = packed.get('digests') if packed else None
+    if digests is None or params['purge'] or params['ignore'] or params['return_rules'] or params['return_services']:
+        return None, None
+    if not (isinstance(digests, list) and all(isinstance(d, list) and len(d) == 2 and all(isinstance(x, str) for x in d)
+                                              for d in digests)):
+        fail(module, 'services_packed: not a declaration packed by this collection (digests)')
+    ipvs = Ipvsadm(module)
+    if not ipvs.loaded():
+        return None, None
+    if not module.check_mode:
+        ipvs.lock()
+    read = ipvs.read_texts()
+    if not unchanged(read[0], read[1], digests):
+        return ipvs, read
+    ipvs.unlock()
+    try:
+        echo(module, packed=packed)
+    except IpvsError as e:
+        fail(module, 'services_packed: %s' % e)
+    result = dict(changed=False, commands=[], drained=[])
+    if module._diff:
+        result['diff'] = table_diff({}, {}, set())
+    module.exit_json(**result)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             services=dict(type='list', elements='dict', default=[]),
+            services_packed=dict(type='str'),
             purge=dict(type='bool', default=False),
             drain_timeout=dict(type='int', default=0),
             ignore=dict(type='list', elements='dict', default=[], options=key_spec()),
             return_rules=dict(type='bool', default=False),
             return_services=dict(type='bool', default=False),
         ),
+        mutually_exclusive=[('services', 'services_packed')],
         supports_check_mode=True,
     )
-    services = validated_list(module, 'services', SERVICES)
-    entries = len(services) + sum(len(item.get('real_servers') or []) for item in services)
-    if entries > ECHO_LIMIT:
-        # what the result's invocation shows (AnsibleModule echoes module.params there)
-        module.params['services'] = '%d services with %d real servers in all (not echoed above %d entries)' % (
-            len(services), entries - len(services), ECHO_LIMIT)
+    text = module.params.pop('services_packed')
+    packed = None
+    if text is not None:
+        try:
+            packed = load_packed(text, SERVICES)
+        except IpvsError as e:
+            module.fail_json(msg='services_packed: %s' % e)
+    ipvs, read = read_unless_unchanged(module, packed)
+    services = declared_services(module, packed)
+    echo(module, services)
     try:
         if module.params['drain_timeout'] < 0:
             raise IpvsError('drain_timeout: must be >= 0')
         intents, selectors = declared(module.params, services)
     except IpvsError as e:
-        module.fail_json(msg=str(e))
+        fail(module, str(e))
 
     def keep(svc):
         return any(selector_matches(s, svc) for s in selectors)
 
     dummy, before, after, ops, touched, drained = reconcile(
-        module, intents, purge=module.params['purge'], keep=keep, drain_timeout=module.params['drain_timeout'])
+        module, intents, purge=module.params['purge'], keep=keep, drain_timeout=module.params['drain_timeout'],
+        ipvs=ipvs, read=read)
     result = dict(changed=bool(ops), commands=[op.line for op in ops], drained=drained)
     if module.params['return_rules']:
         # rules hold only what this call owns: the declared services (never ignored or foreign ones)
