@@ -106,13 +106,18 @@ def kernel_dests(vs):
                 for key, rs in vs['real_servers'].items() if rs['set'])
 
 
-def keepalived_pid():
-    for path in PID_FILES:
+def _pids(paths):
+    """The process ids the pid files among paths name (missing or unreadable ones skipped)."""
+    for path in paths:
         try:
             with open(path) as handle:
-                pid = int(handle.read().strip())
+                yield int(handle.read().strip())
         except (IOError, OSError, ValueError):
             continue
+
+
+def keepalived_pid():
+    for pid in _pids(PID_FILES):
         if os.path.exists('/proc/%d' % pid):
             return pid
     return None
@@ -130,12 +135,7 @@ def parent_pid(pid):
 
 def checker_pid(parent):
     """keepalived's checker process (a child of parent), or None when keepalived checks nothing."""
-    for path in CHECKER_PID_FILES:
-        try:
-            with open(path) as handle:
-                pid = int(handle.read().strip())
-        except (IOError, OSError, ValueError):
-            continue
+    for pid in _pids(CHECKER_PID_FILES):
         if parent_pid(pid) == parent:
             return pid
     return None

@@ -188,6 +188,14 @@ def report(timeline, interval=1.0):
     return "\n".join(lines)
 
 
+def converge(cluster):
+    """Converge the HA lab (it must succeed) and put the download file on the real servers; the recap."""
+    result = cluster.converge_ok()
+    for rs in ("rs1", "rs2"):
+        cluster.out(rs, MAKE_BIG)
+    return result
+
+
 def drill(cluster):
     """The whole failover drill on a converged HA lab: the download file on the real servers, the master
     found, powered off under load. Returns the timeline with "measured" (measure()) and "report" (text)."""

@@ -23,10 +23,7 @@ def ha(ha_cluster):
 
 @pytest.fixture(scope="module")
 def converged(ha):
-    result = ha.converge_ok()
-    for rs in ("rs1", "rs2"):
-        ha.out(rs, failover.MAKE_BIG)
-    return result
+    return failover.converge(ha)
 
 
 def test_check_mode_on_fresh_hosts_predicts_changes_and_makes_none(ha):

@@ -24,10 +24,7 @@ def ha(ha_cluster):
 
 @pytest.fixture(scope="module")
 def converged(ha):
-    result = ha.converge_ok()
-    for rs in ("rs1", "rs2"):
-        ha.out(rs, failover.MAKE_BIG)
-    return result
+    return failover.converge(ha)
 
 
 def test_a_real_server_whose_gateway_is_not_the_floating_dip_fails_in_preflight(ha):
