@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+import phases
 from lab_harness import failover, playbook
 
 pytestmark = pytest.mark.lab
@@ -74,6 +75,7 @@ def test_power_off_the_master_under_load(ha, converged):
     text = failover.report(timeline)
     print("\n" + text)
     found = failover.measure(timeline)
+    phases.figure("director HA NAT: failover gap", found["gap"])
     assert found["new_director"] == other, text
     assert found["gap"] is not None and found["gap"] <= 4.0, text
     assert found["failed_after_first_new"] == [], text
