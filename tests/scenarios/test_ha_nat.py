@@ -1,7 +1,7 @@
 """Director HA, NAT, with keepalived's health checks on: the VIP on the public side and the real servers'
 gateway, a floating DIP on the lan, both follow the active director; the master is powered off under bounded
 load and a download keeps going; a dead real server still leaves the pool; the old master comes back as backup
-(its boot is the backup's boot here) without breaking a download."""
+without breaking a download; the backup reboots and comes back as backup."""
 
 import json
 import time
@@ -115,4 +115,18 @@ def test_the_old_master_boots_again_and_stays_backup(ha, converged):
 
     _back, download = failover.boot_old_master(ha, checks)
     assert failover.intact(download), download
+    assert ha.requests(4).count("NONE") == 0
+
+
+def test_reboot_of_the_backup_leaves_the_vip_and_the_dip_and_comes_back_as_backup(ha, converged):
+    holder = failover.master(ha)
+    assert len(holder) == 1
+    backup = [d for d in DIRECTORS if d != holder[0]][0]
+    ha.reboot(backup)
+    assert failover.wait_for("keepalived on %s in BACKUP" % backup, lambda: failover.vrrp_state(ha, backup), 180) == "BACKUP"
+    assert failover.master(ha) == holder
+    assert DIP not in ha.out(backup, "ip -br addr show dev eth1")
+    assert "master sync daemon (mcast=eth1, syncid=51," in ha.out(backup, "ipvsadm -L --daemon")
+    failover.wait_for("the same table on both directors",
+                      lambda: ha.out(backup, "ipvsadm -S -n") == ha.out(holder[0], "ipvsadm -S -n"), 20)
     assert ha.requests(4).count("NONE") == 0
