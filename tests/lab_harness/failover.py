@@ -238,6 +238,19 @@ def boot_old_master(cluster, checks):
     return off[0], result["download"]
 
 
+def reboot_backup(cluster):
+    """Reboot the director that does not hold the VIP and wait until keepalived there is BACKUP again; the
+    holder must still hold the VIP. Returns (holder, backup)."""
+    holder = master(cluster)
+    assert len(holder) == 1, holder
+    backup = [d for d in ("director1", "director2") if d != holder[0]][0]
+    cluster.reboot(backup)
+    state = wait_for("keepalived on %s in BACKUP" % backup, lambda: vrrp_state(cluster, backup), 180)
+    assert state == "BACKUP", state
+    assert master(cluster) == holder
+    return holder[0], backup
+
+
 def intact(download):
     """The long-lived download completed with every byte right."""
     return (download.get("error") is None and download.get("status") == "HTTP/1.1 200 OK"

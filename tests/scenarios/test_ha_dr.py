@@ -117,13 +117,8 @@ def test_the_old_master_boots_again_and_stays_backup(ha, converged):
 
 
 def test_reboot_of_the_backup_leaves_the_vip_and_comes_back_as_backup(ha, converged):
-    holder = failover.master(ha)
-    assert len(holder) == 1
-    backup = [d for d in DIRECTORS if d != holder[0]][0]
-    ha.reboot(backup)
-    assert failover.wait_for("keepalived on %s in BACKUP" % backup, lambda: failover.vrrp_state(ha, backup), 180) == "BACKUP"
-    assert failover.master(ha) == holder
-    assert ha.out(backup, "ipvsadm -S -n") == ha.out(holder[0], "ipvsadm -S -n")
+    holder, backup = failover.reboot_backup(ha)
+    assert ha.out(backup, "ipvsadm -S -n") == ha.out(holder, "ipvsadm -S -n")
     assert "master sync daemon (mcast=eth1, syncid=51," in ha.out(backup, "ipvsadm -L --daemon")
 
 
