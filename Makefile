@@ -17,6 +17,9 @@ REQUESTS  ?= 12
 # lab (DR, TUN) on the other, molecule and the rest to whichever is free first (tests/conftest.py's
 # scheduler keeps each booted lab's tests on one worker and starts the longest groups first).
 WORKERS   ?= 2
+# SUITE=core leaves out the health-check and director-HA scenarios (tests/conftest.py SUITES).
+SUITE     ?= full
+export LVSLAB_SUITE := $(SUITE)
 APT_PKGS  := qemu-system-x86 qemu-utils mmdebstrap openssh-client e2fsprogs git shellcheck
 
 export PATH := $(VENV)/bin:$(PATH)

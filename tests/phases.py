@@ -26,6 +26,7 @@ _current = ["(collection)"]
 _tests = {}      # phase -> seconds of setup + call + teardown, summed over workers
 _lanes = {}      # worker id ("gw0", "gw1", or "main" without xdist) -> seconds of tests it ran
 _started = [None]
+SUITE = ["full"]   # the suite make test ran (tests/conftest.py SUITES)
 
 
 def phase_of(nodeid):
@@ -139,7 +140,7 @@ def pytest_terminal_summary(terminalreporter):
     if len(rows) <= 2:
         return
     width = max(len(row[0]) for row in rows)
-    terminalreporter.section("time budget (seconds per phase)")
+    terminalreporter.section("time budget (seconds per phase), suite %s" % SUITE[0])
     for name, seconds in rows:
         terminalreporter.write_line("%s %8.0f" % (name.ljust(width), seconds))
     path = os.environ.get(INSIDE_ENV)

@@ -3,6 +3,8 @@ and how tests/conftest.py groups, orders and schedules the lab tests on make tes
 
 import types
 
+import pytest
+
 import phases
 
 
@@ -124,3 +126,20 @@ def test_scheduler_gives_each_lab_group_whole_to_one_worker_in_collection_order(
                                                   "tests/unit/harness/test_phases.py", "tests/unit/test_x.py"])
     assert workers[0].got == ORDERED[:3]
     assert option.loadscopereorder is False
+
+
+def test_the_core_suite_leaves_out_health_checks_and_ha_and_an_unknown_suite_is_an_error(monkeypatch, tmp_path):
+    import conftest  # pylint: disable=import-outside-toplevel  # tests/conftest.py: SUITES
+    repo = conftest.TESTS.parent
+    monkeypatch.setenv("LVSLAB_SUITE", "core")
+    left_out = sorted(p for p in (repo / "tests/scenarios").glob("test_*.py")
+                      if conftest.pytest_ignore_collect(p, None))
+    assert [p.name for p in left_out] == ["test_ha_dr.py", "test_ha_nat.py", "test_health_dr.py",
+                                         "test_health_nat.py", "test_molecule_ha.py"]
+    assert conftest.pytest_ignore_collect(repo / "tests/scenarios/test_nat_lab.py", None) is None
+    assert conftest.pytest_ignore_collect(tmp_path / "test_x.py", None) is None
+    monkeypatch.setenv("LVSLAB_SUITE", "full")
+    assert conftest.pytest_ignore_collect(repo / "tests/scenarios/test_ha_dr.py", None) is None
+    monkeypatch.setenv("LVSLAB_SUITE", "quick")
+    with pytest.raises(pytest.UsageError, match="LVSLAB_SUITE=quick"):
+        conftest.suite()
