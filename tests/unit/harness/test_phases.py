@@ -132,10 +132,10 @@ def test_the_core_suite_leaves_out_health_checks_and_ha_and_an_unknown_suite_is_
     import conftest  # pylint: disable=import-outside-toplevel  # tests/conftest.py: SUITES
     repo = conftest.TESTS.parent
     monkeypatch.setenv("LVSLAB_SUITE", "core")
-    left_out = sorted(p for p in (repo / "tests/scenarios").glob("test_*.py")
-                      if conftest.pytest_ignore_collect(p, None))
-    assert [p.name for p in left_out] == ["test_ha_dr.py", "test_ha_nat.py", "test_health_dr.py",
-                                         "test_health_nat.py", "test_molecule_ha.py"]
+    scenarios = sorted((repo / "tests/scenarios").glob("test_*.py"))
+    left_out = [p for p in scenarios if conftest.pytest_ignore_collect(p, None)]
+    names = [p.name for p in left_out]
+    assert names == ["test_ha_dr.py", "test_ha_nat.py", "test_health_dr.py", "test_health_nat.py", "test_molecule_ha.py"]
     assert conftest.pytest_ignore_collect(repo / "tests/scenarios/test_nat_lab.py", None) is None
     assert conftest.pytest_ignore_collect(tmp_path / "test_x.py", None) is None
     monkeypatch.setenv("LVSLAB_SUITE", "full")
