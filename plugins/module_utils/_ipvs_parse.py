@@ -56,7 +56,7 @@ def parse_rule(line):
             svc['address'], svc['port'] = split_endpoint(_need(nxt, tok, line))
             i += 1
         elif field == 'fwmark':
-            svc['fwmark'] = int(_need(nxt, tok, line))
+            svc['fwmark'] = fwmark(_need(nxt, tok, line))
             i += 1
         elif field == 'ipv6':
             svc['family'] = 'ipv6'
@@ -212,11 +212,17 @@ def parse_listing(text):
     return result
 
 
+def fwmark(text):
+    """A firewall mark as the kernel holds it: ipvsadm prints the unsigned mark with %d, so marks of 2^31
+    and above read as negative numbers (-1 is 4294967295)."""
+    return int(text) & 0xffffffff
+
+
 def _listing_key(tokens):
     if tokens[0] == 'FWM':
         if len(tokens) > 2 and tokens[2] == 'IPv6':
-            return ('fwmark', 'ipv6', int(tokens[1])), tokens[3:]
-        return ('fwmark', 'ipv4', int(tokens[1])), tokens[2:]
+            return ('fwmark', 'ipv6', fwmark(tokens[1])), tokens[3:]
+        return ('fwmark', 'ipv4', fwmark(tokens[1])), tokens[2:]
     address, port = split_endpoint(tokens[1])
     return (tokens[0].lower(), address, port), tokens[2:]
 

@@ -288,3 +288,16 @@ def test_zeroed_counters_read_as_zero():
     assert list(after) == list(before) == [key]
     assert any(before[key]['columns'])
     assert after[key] == {'columns': [0] * 5, 'real_servers': {('192.0.2.10', 8080): [0] * 5}}
+
+
+def test_fwmarks_of_2_to_the_31_and_above_read_as_the_kernel_holds_them():
+    # ipvsadm prints the unsigned mark with %d: 2147483648 as -2147483648, 4294967295 as -1
+    table = P.merge_thresholds(P.parse_save(fixture('fwmark_high_save.txt')),
+                               P.parse_listing(fixture('fwmark_high_thresholds.txt')))
+    assert sorted(table) == [('fwmark', 'ipv4', 2147483648), ('fwmark', 'ipv6', 4294967295)]
+    low = table[('fwmark', 'ipv4', 2147483648)]
+    assert low['fwmark'] == 2147483648
+    assert low['real_servers'][('10.0.0.1', 0)]['upper_threshold'] == 5
+    assert table[('fwmark', 'ipv6', 4294967295)]['scheduler'] == 'wlc'
+    # written back as the module writes a mark, which ipvsadm -R and the kernel accept
+    assert M.service_line('-A', low) == ['-A', '-f', '2147483648', '-s', 'rr']
