@@ -13,9 +13,11 @@ the controller names in LVSLAB_PHASES_INSIDE before the workers start, and the c
 """
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -27,6 +29,9 @@ _tests = {}      # phase -> seconds of setup + call + teardown, summed over work
 _lanes = {}      # worker id ("gw0", "gw1", or "main" without xdist) -> seconds of tests it ran
 _started = [None]
 SUITE = ["full"]   # the suite make test ran (tests/conftest.py SUITES)
+DEADLINE_ENV = "LVSLAB_DEADLINE"   # epoch seconds: interrupt pytest then, so it still prints its report
+SLOW = 30.0        # a test that takes longer is named as it ends, with its seconds
+_reporter = [None]  # the controller's pytest config, whose terminal reporter prints as tests end
 
 
 def phase_of(nodeid):
@@ -75,6 +80,20 @@ def pytest_configure(config):
         os.close(handle)
         os.environ[INSIDE_ENV] = path
         _started[0] = time.monotonic()
+        _reporter[0] = config
+        _arm_deadline()
+
+
+def _arm_deadline():
+    """CI kills a run that overruns its limit, and a killed pytest prints nothing: no failures, no
+    table. At LVSLAB_DEADLINE pytest is interrupted instead (as by Ctrl-C), so it still reports what
+    failed and where the time went before the limit."""
+    deadline = os.environ.get(DEADLINE_ENV)
+    if not deadline:
+        return
+    timer = threading.Timer(max(0.0, float(deadline) - time.time()), os.kill, (os.getpid(), signal.SIGINT))
+    timer.daemon = True
+    timer.start()
 
 
 def pytest_runtest_logstart(nodeid, location):
@@ -87,6 +106,25 @@ def pytest_runtest_logreport(report):
     node = getattr(report, "node", None)   # set by xdist on the controller
     lane = node.gateway.id if node is not None else "main"
     _lanes[lane] = _lanes.get(lane, 0.0) + report.duration
+    _report_now(report, lane)
+
+
+def _report_now(report, lane):
+    """On the controller: a failure's report as it happens and each slow test as it ends, so a run cut
+    short (CI's limit) still shows them; pytest's own report comes only at the end."""
+    if _reporter[0] is None or "PYTEST_XDIST_WORKER" in os.environ:
+        return
+    reporter = _reporter[0].pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    since = time.monotonic() - _started[0]
+    if report.failed:
+        reporter.write_line("")
+        reporter.write_sep("-", "%s %s FAILED (%s, at %.0f s)" % (report.nodeid, report.when, lane, since))
+        reporter.write_line(str(report.longrepr))
+    elif report.duration >= SLOW:
+        reporter.write_line("")
+        reporter.write_line("[%s at %.0f s] %s (%s): %.0f s" % (lane, since, report.nodeid, report.when, report.duration))
 
 
 def _outside():
