@@ -31,7 +31,7 @@ _started = [None]
 SUITE = ["full"]   # the suite make test ran (tests/conftest.py SUITES)
 DEADLINE_ENV = "LVSLAB_DEADLINE"   # epoch seconds: interrupt pytest then, so it still prints its report
 SLOW = 30.0        # a test that takes longer is named as it ends, with its seconds
-_reporter = [None]  # the controller's pytest config, whose terminal reporter prints as tests end
+_config = [None]   # the controller's pytest config (set on the controller only): its terminal reporter
 
 
 def phase_of(nodeid):
@@ -80,7 +80,7 @@ def pytest_configure(config):
         os.close(handle)
         os.environ[INSIDE_ENV] = path
         _started[0] = time.monotonic()
-        _reporter[0] = config
+        _config[0] = config
         _arm_deadline()
 
 
@@ -112,9 +112,9 @@ def pytest_runtest_logreport(report):
 def _report_now(report, lane):
     """On the controller: a failure's report as it happens and each slow test as it ends, so a run cut
     short (CI's limit) still shows them; pytest's own report comes only at the end."""
-    if _reporter[0] is None or "PYTEST_XDIST_WORKER" in os.environ:
+    if _config[0] is None:
         return
-    reporter = _reporter[0].pluginmanager.get_plugin("terminalreporter")
+    reporter = _config[0].pluginmanager.get_plugin("terminalreporter")
     if reporter is None:
         return
     since = time.monotonic() - _started[0]
